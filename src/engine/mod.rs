@@ -1,0 +1,316 @@
+//! The matching engine: bytes in, rule matches out.
+//!
+//! One pass of the keyword [`Prefilter`] over the input finds every place a rule could match;
+//! each rule's regex then runs only in the windows around its own keywords' hits (merged when
+//! they overlap), and each candidate goes through the entropy, placeholder and allowlist checks.
+//! The engine knows nothing of paths, git or reports: a source hands it bytes, and what it
+//! returns are byte ranges that the finding layer turns into locations.
+
+pub mod entropy;
+pub mod placeholder;
+mod prefilter;
+
+use std::cell::RefCell;
+use std::ops::Range;
+use std::sync::Arc;
+
+use regex_automata::Input;
+
+pub use prefilter::Prefilter;
+
+use crate::rules::{Rule, RuleSet};
+
+/// How far a window may grow to reach the start or end of its line, so that `^`/`$` rules work
+/// without a minified single-line file turning every window into the whole file.
+const LINE_SNAP_LIMIT: usize = 256;
+
+/// A confirmed match of one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the rule in the engine's [`RuleSet`].
+    pub rule: usize,
+    /// Where the secret is.
+    pub secret: Range<usize>,
+    /// Where the whole regex match is (name, operator and value, for assignment rules).
+    pub whole: Range<usize>,
+}
+
+/// Why an engine could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the keyword prefilter: {0}")]
+pub struct EngineError(#[from] aho_corasick::BuildError);
+
+/// A rule set plus its prefilter; cheap to share between threads.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    rules: RuleSet,
+    prefilter: Prefilter,
+}
+
+/// One search window: rule `rule` over `range`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Window {
+    rule: usize,
+    start: usize,
+    end: usize,
+}
+
+thread_local! {
+    /// Per-thread scratch space, so that scanning many small files allocates nothing per file.
+    static WINDOWS: RefCell<Vec<Window>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Engine {
+    pub fn new(rules: RuleSet) -> Result<Engine, EngineError> {
+        let prefilter = Prefilter::new(&rules)?;
+        Ok(Engine {
+            inner: Arc::new(Inner { rules, prefilter }),
+        })
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.inner.rules
+    }
+
+    pub fn rule(&self, index: usize) -> &Rule {
+        self.inner.rules.get(index)
+    }
+
+    /// Finds every secret in `haystack`, in order of position (then rule).
+    pub fn scan(&self, haystack: &[u8]) -> Vec<Match> {
+        let mut matches = Vec::new();
+        WINDOWS.with(|cell| {
+            let mut windows = cell.borrow_mut();
+            windows.clear();
+            self.collect_windows(haystack, &mut windows);
+            for window in merge(&mut windows) {
+                self.confirm(haystack, window, &mut matches);
+            }
+        });
+        resolve_overlaps(&self.inner.rules, &mut matches);
+        matches
+    }
+
+    fn collect_windows(&self, haystack: &[u8], windows: &mut Vec<Window>) {
+        let inner = &*self.inner;
+        inner.prefilter.for_each_hit(haystack, |hit| {
+            for &rule_index in inner.prefilter.rules_of(hit.keyword) {
+                let rule = inner.rules.get(rule_index);
+                windows.push(Window {
+                    rule: rule_index,
+                    start: hit.start.saturating_sub(rule.window_before()),
+                    end: hit.end.saturating_add(rule.window_after()).min(haystack.len()),
+                });
+            }
+        });
+    }
+
+    /// Runs one rule's regex over one window and keeps the candidates that pass its filters.
+    fn confirm(&self, haystack: &[u8], window: Window, out: &mut Vec<Match>) {
+        let rule = self.rule(window.rule);
+        let compiled = rule.regex();
+        let span = snap_to_lines(haystack, window.start, window.end);
+        let input = Input::new(haystack).span(span);
+        for caps in compiled.regex.captures_iter(input) {
+            let Some(whole) = caps.get_match() else {
+                continue;
+            };
+            let secret_span = match compiled.secret_group {
+                Some(group) => caps.get_group(group),
+                None => (1..caps.group_len()).find_map(|g| caps.get_group(g)),
+            };
+            let Some(secret_span) = secret_span else {
+                continue;
+            };
+            let secret = &haystack[secret_span.range()];
+            if accepts(rule, secret, &haystack[whole.range()]) {
+                out.push(Match {
+                    rule: window.rule,
+                    secret: secret_span.range(),
+                    whole: whole.range(),
+                });
+            }
+        }
+    }
+}
+
+/// The rule's own filters: entropy floor, built-in placeholders, its allowlist.
+fn accepts(rule: &Rule, secret: &[u8], whole: &[u8]) -> bool {
+    if secret.is_empty() {
+        return false;
+    }
+    if let Some(min) = rule.spec.entropy {
+        if entropy::shannon(secret) < min {
+            return false;
+        }
+    }
+    if rule.spec.filter_placeholders && placeholder::is_placeholder(secret) {
+        return false;
+    }
+    !rule.is_allowed(secret, whole)
+}
+
+/// Sorts windows by rule and position and merges the overlapping ones of the same rule.
+fn merge(windows: &mut Vec<Window>) -> impl Iterator<Item = Window> + '_ {
+    windows.sort_unstable();
+    let mut merged = 0;
+    for i in 0..windows.len() {
+        let w = windows[i];
+        if merged > 0 {
+            let last = &mut windows[merged - 1];
+            if last.rule == w.rule && w.start <= last.end {
+                last.end = last.end.max(w.end);
+                continue;
+            }
+        }
+        windows[merged] = w;
+        merged += 1;
+    }
+    windows.truncate(merged);
+    windows.iter().copied()
+}
+
+/// Widens `start..end` to whole lines, by at most [`LINE_SNAP_LIMIT`] bytes each way.
+fn snap_to_lines(haystack: &[u8], start: usize, end: usize) -> Range<usize> {
+    let floor = start.saturating_sub(LINE_SNAP_LIMIT);
+    let start = memchr::memrchr(b'\n', &haystack[floor..start]).map_or(floor, |i| floor + i + 1);
+    let ceiling = end.saturating_add(LINE_SNAP_LIMIT).min(haystack.len());
+    let end = memchr::memchr(b'\n', &haystack[end..ceiling]).map_or(ceiling, |i| end + i);
+    start..end
+}
+
+/// Orders matches by position and drops duplicates: the same rule on the same secret, and a
+/// generic rule's match where a specific rule matched an overlapping secret.
+fn resolve_overlaps(rules: &RuleSet, matches: &mut Vec<Match>) {
+    matches.sort_unstable_by_key(|m| (m.secret.start, m.secret.end, m.rule));
+    matches.dedup_by(|b, a| a.rule == b.rule && a.secret == b.secret);
+    let specific: Vec<Range<usize>> = matches
+        .iter()
+        .filter(|m| !rules.get(m.rule).spec.generic)
+        .map(|m| m.secret.clone())
+        .collect();
+    if specific.len() == matches.len() {
+        return;
+    }
+    matches.retain(|m| {
+        !rules.get(m.rule).spec.generic
+            || !specific
+                .iter()
+                .any(|s| s.start < m.secret.end && m.secret.start < s.end)
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(toml: &str) -> Engine {
+        let mut set = RuleSet::default();
+        set.add_toml("test.toml", toml, true).expect("valid test rules");
+        Engine::new(set).expect("engine builds")
+    }
+
+    const RULES: &str = r#"
+[[rules]]
+id = "demo-token"
+name = "Demo token"
+description = "d"
+severity = "high"
+keywords = ["demo_"]
+regex = '''\b(demo_[a-z0-9]{8})\b'''
+examples = ["demo_abcd1234"]
+negative_examples = ["demo_abc"]
+
+[[rules]]
+id = "demo-generic"
+name = "Generic"
+description = "d"
+severity = "low"
+generic = true
+keywords = ["token"]
+regex = '''token\s*=\s*"([^"]{8,})"'''
+entropy = 2.0
+examples = ['token = "q8Zr7TmW"']
+negative_examples = ['token = "aaaaaaaa"']
+"#;
+
+    #[test]
+    fn finds_secret_near_keyword() {
+        let e = engine(RULES);
+        let hay = b"x = 1\ny = demo_abcd1234 and more\n";
+        let m = e.scan(hay);
+        assert_eq!(m.len(), 1);
+        assert_eq!(&hay[m[0].secret.clone()], b"demo_abcd1234");
+    }
+
+    #[test]
+    fn keyword_is_case_insensitive_but_regex_decides() {
+        let e = engine(RULES);
+        assert!(e.scan(b"DEMO_abcd1234").is_empty());
+    }
+
+    #[test]
+    fn truncated_window_does_not_shorten_a_match() {
+        // The token continues past what a window would cover; \b must see the real next byte.
+        let e = engine(RULES);
+        assert!(e.scan(b"demo_abcd12345").is_empty());
+    }
+
+    #[test]
+    fn generic_yields_to_specific() {
+        let e = engine(RULES);
+        let hay = br#"token = "demo_abcd1234""#;
+        let m = e.scan(hay);
+        assert_eq!(m.len(), 1);
+        assert_eq!(e.rule(m[0].rule).id(), "demo-token");
+    }
+
+    #[test]
+    fn entropy_and_placeholder_filters() {
+        let e = engine(RULES);
+        assert!(e.scan(br#"token = "aaaaaaaa""#).is_empty());
+        assert!(e.scan(br#"token = "${TOKEN_VALUE}""#).is_empty());
+        assert_eq!(e.scan(br#"token = "q8Zr7TmW""#).len(), 1);
+    }
+
+    #[test]
+    fn many_hits_in_one_line_are_all_found() {
+        let e = engine(RULES);
+        let mut hay = Vec::new();
+        for i in 0..200 {
+            hay.extend_from_slice(format!("demo_abcd{i:04};").as_bytes());
+        }
+        assert_eq!(e.scan(&hay).len(), 200);
+    }
+
+    #[test]
+    fn window_snapping_stays_in_bounds() {
+        assert_eq!(snap_to_lines(b"ab\ncd\nef", 4, 5), 3..5);
+        assert_eq!(snap_to_lines(b"abc", 0, 3), 0..3);
+        assert_eq!(snap_to_lines(b"", 0, 0), 0..0);
+    }
+
+    #[test]
+    fn merge_joins_overlapping_windows_of_one_rule() {
+        let mut w = vec![
+            Window { rule: 0, start: 10, end: 20 },
+            Window { rule: 0, start: 0, end: 12 },
+            Window { rule: 1, start: 5, end: 6 },
+            Window { rule: 0, start: 30, end: 40 },
+        ];
+        let merged: Vec<_> = merge(&mut w).collect();
+        assert_eq!(
+            merged,
+            vec![
+                Window { rule: 0, start: 0, end: 20 },
+                Window { rule: 0, start: 30, end: 40 },
+                Window { rule: 1, start: 5, end: 6 },
+            ]
+        );
+    }
+}

@@ -1,0 +1,144 @@
+//! The built-in placeholder filter: values that sit where a secret goes but are not one.
+//!
+//! Templating and variable references (`${DB_PASSWORD}`, `{{ token }}`, `%(pw)s`, `<password>`),
+//! environment lookups in code (`os.environ[...]`, `process.env.X`), masks (`********`,
+//! `xxxxxxxx`, `sk_live_XXXXXXXX...`), documentation values (`AKIAIOSFODNN7EXAMPLE`) and the
+//! handful of words people type instead of a secret (`changeme`, `your-token-here`).
+//! It applies to every rule unless the rule sets `filter_placeholders = false`.
+
+/// Prefixes of references to a value kept elsewhere.
+const REFERENCE_PREFIXES: &[&str] = &[
+    "${", "{{", "$(", "%(", "#{", "@{", "{%", "<%", "[[", "os.environ", "os.getenv", "process.env",
+    "import.meta.env", "system.getenv", "env(", "env.", "env[", "getenv(", "var.", "local.",
+    "secrets.", "vault:", "ssm:", "arn:aws:secretsmanager", "$env:", "%env", "!ref", "!sub",
+    "!secret", "settings.", "config.", "params.", "args.", "options.", "opts.", "this.", "self.",
+];
+
+/// Substrings (compared lowercase) that only placeholders and documentation contain.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "example", "changeme", "change_me", "change-me", "changeit", "placeholder", "your_",
+    "your-", "yourpass", "yourtoken", "yourkey", "yoursecret", "redacted", "replace_me",
+    "replaceme", "replace-me", "replace_with", "dummy", "fake_", "fake-", "insert_", "insert-",
+    "enter_your", "enter-your", "put_your", "xxxx", "notreal", "not_real", "not-a-real",
+    "not_a_real", "12345678", "abcdefgh", "<", "...", "\u{2026}",
+];
+
+/// Whole values (compared lowercase, `-` read as `_`) that stand in for a secret.
+const PLACEHOLDER_VALUES: &[&str] = &[
+    "password", "passwd", "pass", "secret", "token", "apikey", "api_key", "key", "test",
+    "testing", "test123", "testpass", "testpassword", "none", "null", "nil", "undefined", "true",
+    "false", "admin", "root", "guest", "default", "empty", "string", "value", "foo", "bar",
+    "foobar", "baz", "required", "optional", "123456", "qwerty", "abc123", "letmein",
+    "secret123", "password1", "password123", "p@ssw0rd", "passw0rd", "s3cr3t", "community",
+    "community_string", "snmp_community", "your_community", "mypassword", "mysecret",
+    "mytoken", "sometoken", "somesecret", "somepassword", "tbd", "todo", "fixme", "n/a",
+];
+
+/// Is `secret` a placeholder rather than a real value?
+pub fn is_placeholder(secret: &[u8]) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    let lower = lower.trim_ascii();
+    if lower.is_empty() {
+        return true;
+    }
+    if REFERENCE_PREFIXES
+        .iter()
+        .any(|p| lower.starts_with(p.as_bytes()))
+    {
+        return true;
+    }
+    if is_shell_variable(lower) || is_wrapped(lower) {
+        return true;
+    }
+    if PLACEHOLDER_WORDS
+        .iter()
+        .any(|w| memchr::memmem::find(lower, w.as_bytes()).is_some())
+    {
+        return true;
+    }
+    let normalized: Vec<u8> = lower
+        .iter()
+        .map(|&b| if b == b'-' { b'_' } else { b })
+        .collect();
+    if PLACEHOLDER_VALUES
+        .iter()
+        .any(|v| v.as_bytes() == normalized.as_slice())
+    {
+        return true;
+    }
+    is_mask(secret)
+}
+
+/// `$DB_PASSWORD`, `$password`.
+fn is_shell_variable(s: &[u8]) -> bool {
+    s.len() > 1
+        && s[0] == b'$'
+        && s[1..]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// `<token>`, `[password]`, `__TOKEN__`, `@PASSWORD@`, `%PASSWORD%`.
+fn is_wrapped(s: &[u8]) -> bool {
+    let (first, last) = match (s.first(), s.last()) {
+        (Some(&f), Some(&l)) if s.len() >= 3 => (f, l),
+        _ => return false,
+    };
+    matches!((first, last), (b'<', b'>') | (b'[', b']') | (b'@', b'@') | (b'%', b'%'))
+        || (s.starts_with(b"__") && s.ends_with(b"__"))
+}
+
+/// Masked or filler values: mostly one repeated character (`********`, `sk_live_XXXX...`,
+/// `xoxb-000000000000-...`), or too few distinct characters to be random.
+fn is_mask(s: &[u8]) -> bool {
+    let in_long_runs = runs(s).filter(|&n| n >= 4).sum::<usize>();
+    if in_long_runs * 2 > s.len() {
+        return true;
+    }
+    let mut seen = [false; 256];
+    let mut distinct = 0;
+    for &b in s {
+        if !seen[b as usize] {
+            seen[b as usize] = true;
+            distinct += 1;
+        }
+    }
+    s.len() >= 6 && distinct <= 2
+}
+
+/// Lengths of the runs of one repeated byte.
+fn runs(s: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    s.chunk_by(|a, b| a == b).map(<[u8]>::len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_placeholder;
+
+    #[test]
+    fn placeholders() {
+        for p in [
+            "changeme", "CHANGEME", "change_me", "<password>", "<your-password-here>",
+            "YOUR_PASSWORD_HERE", "********", "xxxxxxxx", "REPLACE_ME", "${DB_PASSWORD}",
+            "{{ vault_db_password }}", "%(DB_PASSWORD)s", "$(DB_PASSWORD)", "<REDACTED>",
+            "$DB_PASSWORD", "os.environ['X']", "process.env.TOKEN", "AKIAIOSFODNN7EXAMPLE",
+            "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "sk_live_XXXXXXXXXXXXXXXXXXXXXXXX",
+            "xoxb-000000000000-0000000000000-xxxxxxxxxxxxxxxxxxxxxxxx", "COMMUNITY",
+            "<community-string>", "YOUR_COMMUNITY", "__TOKEN__", "password", "test", "",
+            "AIzaXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "var.db_password", "abababab",
+        ] {
+            assert!(is_placeholder(p.as_bytes()), "{p:?} should be a placeholder");
+        }
+    }
+
+    #[test]
+    fn real_looking_values_pass() {
+        for s in [
+            "Zq8!vR2#pLm9xT4w", "Bucket#cache2024!", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYz9K3LmQ1s2",
+            "ghp_R4nd0mB0dyW1thD1g1tsAndL3tters0123", "Data.data10?", "nms-ro512!", "s3cretSauce99",
+            "public", "private",
+        ] {
+            assert!(!is_placeholder(s.as_bytes()), "{s:?} should not be a placeholder");
+        }
+    }
+}

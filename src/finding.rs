@@ -1,0 +1,220 @@
+//! Findings: a rule match turned into what a person or a script acts on.
+//!
+//! A finding has the rule, where the secret is (1-based line and character column, start and
+//! end), a fingerprint that survives edits elsewhere in the file, and the secret itself wrapped
+//! in [`Secret`], whose `Debug` and `Display` redact, so that a stray log line cannot leak it.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::rules::Severity;
+
+/// A secret value. Formatting it redacts; [`Secret::expose`] is the one way to the raw text.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(bytes: &[u8]) -> Secret {
+        Secret(String::from_utf8_lossy(bytes).into_owned())
+    }
+
+    /// The raw secret, for `--show-secrets` and for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// At most the first four characters (fewer for short secrets), then an ellipsis:
+    /// enough to recognise `ghp_…` or `AKIA…`, never enough to use.
+    pub fn redacted(&self) -> String {
+        let chars = self.0.chars().count();
+        let keep = (chars / 5).min(4);
+        let mut out: String = self.0.chars().take(keep).collect();
+        out.push('…');
+        out
+    }
+
+    /// Hex SHA-256 of the secret (for fingerprints; never shown on its own).
+    fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.0.as_bytes()).into()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Where a finding was made in git history (absent for working-tree findings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    pub commit: String,
+    pub author: String,
+    pub email: String,
+    /// RFC 3339 commit time.
+    pub date: String,
+    /// Is the secret still present at HEAD?
+    pub in_head: bool,
+    /// How many blobs (versions of files) carry this same secret.
+    pub blob_count: usize,
+}
+
+/// One secret found.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub severity: Severity,
+    /// Relative to the scan root, `/`-separated.
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    /// Column of the secret's last character (inclusive).
+    pub end_column: usize,
+    /// Byte offset of the secret in the scanned content.
+    pub offset: usize,
+    pub secret: Secret,
+    pub fingerprint: String,
+    pub commit: Option<CommitInfo>,
+}
+
+impl Finding {
+    /// The order reports use: path, line, column, rule.
+    pub fn sort_key(&self) -> (&str, usize, usize, &str, Option<&str>) {
+        (
+            &self.path,
+            self.line,
+            self.column,
+            &self.rule_id,
+            self.commit.as_ref().map(|c| c.commit.as_str()),
+        )
+    }
+}
+
+/// `rule id + secret hash + path`, hashed: stable when lines move, different per file and rule,
+/// and no way back to the secret.
+pub fn fingerprint(rule_id: &str, path: &str, secret: &Secret) -> String {
+    let mut h = Sha256::new();
+    h.update(b"leakhound-fingerprint-v1\0");
+    h.update(rule_id.as_bytes());
+    h.update(b"\0");
+    h.update(path.as_bytes());
+    h.update(b"\0");
+    h.update(secret.digest());
+    hex(&h.finalize()[..16])
+}
+
+/// A hash of rule and secret only (no path, no line): the base of SARIF's
+/// `primaryLocationLineHash`, which GitHub pairs with the file itself.
+pub fn secret_line_hash(rule_id: &str, secret: &Secret) -> String {
+    let mut h = Sha256::new();
+    h.update(b"leakhound-line-v1\0");
+    h.update(rule_id.as_bytes());
+    h.update(b"\0");
+    h.update(secret.digest());
+    hex(&h.finalize()[..8])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Turns byte offsets into 1-based lines and character columns, walking forward through the
+/// content once for offsets given in increasing order.
+#[derive(Debug)]
+pub struct LineCounter<'a> {
+    data: &'a [u8],
+    offset: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    pub fn new(data: &'a [u8]) -> LineCounter<'a> {
+        LineCounter {
+            data,
+            offset: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    /// (line, column) of the byte at `at`; cheapest when calls come in increasing order.
+    pub fn position(&mut self, at: usize) -> (usize, usize) {
+        let at = at.min(self.data.len());
+        if at < self.offset {
+            *self = LineCounter::new(self.data);
+        }
+        let chunk = &self.data[self.offset..at];
+        for nl in memchr::memchr_iter(b'\n', chunk) {
+            self.line += 1;
+            self.line_start = self.offset + nl + 1;
+        }
+        self.offset = at;
+        let column = 1 + char_count(&self.data[self.line_start..at]);
+        (self.line, column)
+    }
+}
+
+/// Characters in UTF-8 text (bytes that do not continue a multi-byte sequence).
+fn char_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_little() {
+        assert_eq!(Secret::new(b"ghp_abcdefghijklmnopqrstuvwxyz0123456789").redacted(), "ghp_…");
+        assert_eq!(Secret::new(b"public").redacted(), "p…");
+        assert_eq!(Secret::new(b"abc").redacted(), "…");
+        assert_eq!(format!("{:?}", Secret::new(b"supersecretvalue")), "Secret(sup…)");
+        assert_eq!(Secret::new("é".repeat(10).as_bytes()).redacted(), "éé…");
+    }
+
+    #[test]
+    fn fingerprint_depends_on_rule_path_and_secret_only() {
+        let s = Secret::new(b"s3cr3t-value");
+        let a = fingerprint("r", "a/b.txt", &s);
+        assert_eq!(a, fingerprint("r", "a/b.txt", &s));
+        assert_ne!(a, fingerprint("r", "a/c.txt", &s));
+        assert_ne!(a, fingerprint("q", "a/b.txt", &s));
+        assert_ne!(a, fingerprint("r", "a/b.txt", &Secret::new(b"other")));
+        assert!(!a.contains("s3cr3t"));
+        assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn positions_are_one_based_in_characters() {
+        let text = "ab\nçd key\r\nx";
+        let mut lc = LineCounter::new(text.as_bytes());
+        assert_eq!(lc.position(0), (1, 1));
+        let key = text.find("key").unwrap();
+        assert_eq!(lc.position(key), (2, 4));
+        let x = text.find('x').unwrap();
+        assert_eq!(lc.position(x), (3, 1));
+        // Going backwards restarts.
+        assert_eq!(lc.position(1), (1, 2));
+    }
+}

@@ -1,0 +1,70 @@
+//! JSON and JSON Lines: the findings as records for scripts (field names are an interface).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::ReportContext;
+use crate::finding::Finding;
+
+/// One finding as scripts see it.
+#[derive(Debug, Serialize)]
+struct Record<'a> {
+    rule_id: &'a str,
+    rule_name: &'a str,
+    severity: &'a str,
+    path: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    secret: String,
+    fingerprint: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_head: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blob_count: Option<usize>,
+}
+
+fn record(show_secrets: bool, f: &Finding) -> Record<'_> {
+    let c = f.commit.as_ref();
+    Record {
+        rule_id: &f.rule_id,
+        rule_name: &f.rule_name,
+        severity: f.severity.as_str(),
+        path: &f.path,
+        line: f.line,
+        column: f.column,
+        end_line: f.end_line,
+        end_column: f.end_column,
+        secret: super::secret_text(show_secrets, f),
+        fingerprint: &f.fingerprint,
+        commit: c.map(|c| c.commit.as_str()),
+        author: c.map(|c| c.author.as_str()),
+        email: c.map(|c| c.email.as_str()),
+        date: c.map(|c| c.date.as_str()),
+        in_head: c.map(|c| c.in_head),
+        blob_count: c.map(|c| c.blob_count),
+    }
+}
+
+/// A pretty-printed JSON array of findings.
+pub fn write_json(out: &mut dyn Write, ctx: &ReportContext<'_>, findings: &[Finding]) -> io::Result<()> {
+    let records: Vec<Record<'_>> = findings.iter().map(|f| record(ctx.show_secrets, f)).collect();
+    serde_json::to_writer_pretty(&mut *out, &records)?;
+    out.write_all(b"\n")
+}
+
+/// One finding as one line of JSON.
+pub fn write_jsonl_line(out: &mut dyn Write, show_secrets: bool, finding: &Finding) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &record(show_secrets, finding))?;
+    out.write_all(b"\n")
+}

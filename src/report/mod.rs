@@ -1,0 +1,67 @@
+//! Reports: findings and what was not scanned, written as text, JSON, JSON Lines or SARIF.
+//!
+//! A reporter gets finished findings and the scan's stats; it knows nothing of how they were
+//! found. Every format redacts secrets unless the user asked for `--show-secrets`.
+
+mod json;
+mod sarif;
+mod text;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use crate::finding::Finding;
+use crate::rules::RuleSet;
+use crate::scan::Stats;
+
+pub use json::{write_json, write_jsonl_line};
+pub use sarif::write_sarif;
+pub use text::write_text;
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people: grouped by file, coloured on a terminal.
+    Text,
+    /// One JSON array of findings.
+    Json,
+    /// One JSON object per line, written as findings are made.
+    Jsonl,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers.
+    Sarif,
+}
+
+/// Everything a reporter needs besides the findings.
+#[derive(Debug)]
+pub struct ReportContext<'a> {
+    pub rules: &'a RuleSet,
+    pub stats: &'a Stats,
+    pub show_secrets: bool,
+    pub color: bool,
+    /// The absolute scan root, when paths are relative to one (SARIF's `originalUriBaseIds`).
+    pub root: Option<PathBuf>,
+}
+
+/// The secret as a report may show it: redacted unless `show_secrets`.
+pub fn secret_text(show_secrets: bool, finding: &Finding) -> String {
+    if show_secrets {
+        finding.secret.expose().to_string()
+    } else {
+        finding.secret.redacted()
+    }
+}
+
+/// Writes a whole report (for `jsonl`, findings were already streamed; nothing is left to write).
+pub fn write_report(
+    format: Format,
+    out: &mut dyn Write,
+    ctx: &ReportContext<'_>,
+    findings: &[Finding],
+) -> io::Result<()> {
+    match format {
+        Format::Text => write_text(out, ctx, findings),
+        Format::Json => write_json(out, ctx, findings),
+        Format::Jsonl => Ok(()),
+        Format::Sarif => write_sarif(out, ctx, findings),
+    }
+}

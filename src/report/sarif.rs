@@ -1,0 +1,285 @@
+//! SARIF 2.1.0, shaped for GitHub code scanning.
+//!
+//! One run; the driver lists every rule that fired, with help on rotating the secret; each result
+//! has a relative URI under the `SRCROOT` base, a full region and stable partial fingerprints.
+//! Files that were not scanned become tool execution notifications. No secret is written unless
+//! `--show-secrets` (and then only in the result's properties, never in a message).
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use super::ReportContext;
+use crate::finding::{secret_line_hash, Finding};
+use crate::rules::{Rule, Severity};
+
+const INFORMATION_URI: &str = "https://github.com/leakhound/leakhound";
+const BASE_ID: &str = "SRCROOT";
+/// Skipped files listed one by one in the notifications, per reason.
+const NOTIFICATIONS_PER_REASON: usize = 1000;
+
+pub fn write_sarif(out: &mut dyn Write, ctx: &ReportContext<'_>, findings: &[Finding]) -> io::Result<()> {
+    let fired: Vec<&Rule> = {
+        let ids: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.rule_id.as_str()).collect();
+        ids.iter().filter_map(|id| ctx.rules.find(id)).collect()
+    };
+    let rule_index: HashMap<&str, usize> = fired
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id(), i))
+        .collect();
+
+    let mut occurrences: HashMap<(String, String), usize> = HashMap::new();
+    let results: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let base = secret_line_hash(&f.rule_id, &f.secret);
+            let n = occurrences.entry((f.path.clone(), base.clone())).or_insert(0);
+            *n += 1;
+            result(ctx, f, rule_index.get(f.rule_id.as_str()).copied(), &format!("{base}:{n}"))
+        })
+        .collect();
+
+    let mut run = json!({
+        "tool": {
+            "driver": {
+                "name": "leakhound",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": INFORMATION_URI,
+                "rules": fired.iter().map(|r| descriptor(r)).collect::<Vec<_>>(),
+            }
+        },
+        "invocations": [{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": notifications(ctx),
+        }],
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+    });
+    if let Some(root) = &ctx.root {
+        run["originalUriBaseIds"] = json!({ BASE_ID: { "uri": directory_uri(root) } });
+    }
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [run],
+    });
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// GitHub's scale: over 9 critical, 7-8.9 high, 4-6.9 medium, under 4 low.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+const DEFAULT_REMEDIATION: &str = "Treat the secret as compromised: revoke or rotate it at its \
+issuer, replace it where it is used with a reference to a secret store or an environment \
+variable, and remove it from the file. If it was ever committed, it stays in git history until \
+the history is rewritten, so rotation is what makes it safe.";
+
+fn descriptor(rule: &Rule) -> Value {
+    let spec = &rule.spec;
+    let remediation = spec.remediation.as_deref().unwrap_or(DEFAULT_REMEDIATION);
+    let mut markdown = format!("**{}**\n\n{}\n\n**How to fix it**\n\n{}\n", spec.name, spec.description, remediation);
+    let mut text = format!("{}\n\n{}\n\nHow to fix it: {}", spec.name, spec.description, remediation);
+    if !spec.references.is_empty() {
+        markdown.push_str("\n**References**\n\n");
+        text.push_str("\n\nReferences:");
+        for r in &spec.references {
+            markdown.push_str(&format!("- <{r}>\n"));
+            text.push_str(&format!("\n- {r}"));
+        }
+    }
+    let mut tags = vec!["security".to_string(), "secret".to_string()];
+    tags.extend(spec.tags.iter().cloned());
+    let mut d = json!({
+        "id": spec.id,
+        "name": pascal_case(&spec.id),
+        "shortDescription": { "text": sentence(&spec.name) },
+        "fullDescription": { "text": sentence(&spec.description) },
+        "help": { "text": text, "markdown": markdown },
+        "defaultConfiguration": { "level": level(spec.severity) },
+        "properties": {
+            "security-severity": security_severity(spec.severity),
+            "precision": if spec.generic { "medium" } else { "high" },
+            "tags": tags,
+        },
+    });
+    if let Some(uri) = spec.references.first() {
+        d["helpUri"] = json!(uri);
+    }
+    d
+}
+
+fn result(ctx: &ReportContext<'_>, f: &Finding, rule_index: Option<usize>, line_hash: &str) -> Value {
+    let mut properties = json!({
+        "severity": f.severity.as_str(),
+        "redactedSecret": f.secret.redacted(),
+    });
+    if ctx.show_secrets {
+        properties["secret"] = json!(f.secret.expose());
+    }
+    if let Some(c) = &f.commit {
+        properties["commit"] = json!(c.commit);
+        properties["author"] = json!(c.author);
+        properties["email"] = json!(c.email);
+        properties["date"] = json!(c.date);
+        properties["inHead"] = json!(c.in_head);
+        properties["blobCount"] = json!(c.blob_count);
+    }
+    let where_ = match &f.commit {
+        Some(c) if !c.in_head => format!(
+            " It was introduced in commit {} and is no longer in HEAD, but remains in history.",
+            &c.commit[..c.commit.len().min(12)]
+        ),
+        Some(c) => format!(" It was introduced in commit {}.", &c.commit[..c.commit.len().min(12)]),
+        None => String::new(),
+    };
+    let mut r = json!({
+        "ruleId": f.rule_id,
+        "level": level(f.severity),
+        "message": { "text": format!("{} found in {} at line {}. Rotate it and remove it from the source.{where_}", f.rule_name, f.path, f.line) },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": artifact(ctx, &f.path),
+                "region": {
+                    "startLine": f.line,
+                    "startColumn": f.column,
+                    "endLine": f.end_line,
+                    "endColumn": f.end_column + 1,
+                }
+            }
+        }],
+        "partialFingerprints": {
+            "primaryLocationLineHash": line_hash,
+            "leakhoundFingerprint/v1": f.fingerprint,
+        },
+        "properties": properties,
+    });
+    if let Some(i) = rule_index {
+        r["ruleIndex"] = json!(i);
+    }
+    r
+}
+
+fn artifact(ctx: &ReportContext<'_>, path: &str) -> Value {
+    if path.starts_with('/') {
+        json!({ "uri": format!("file://{}", percent_encode(path)) })
+    } else if ctx.root.is_some() {
+        json!({ "uri": percent_encode(path), "uriBaseId": BASE_ID })
+    } else {
+        json!({ "uri": percent_encode(path) })
+    }
+}
+
+fn notifications(ctx: &ReportContext<'_>) -> Vec<Value> {
+    let mut by_reason: BTreeMap<&str, Vec<&crate::source::Skipped>> = BTreeMap::new();
+    for s in &ctx.stats.skipped {
+        by_reason.entry(s.reason.label()).or_default().push(s);
+    }
+    let mut out = Vec::new();
+    for (label, skipped) in by_reason {
+        let level = if label == "binary" { "note" } else { "warning" };
+        for s in skipped.iter().take(NOTIFICATIONS_PER_REASON) {
+            let mut n = json!({
+                "level": level,
+                "message": { "text": format!("Not scanned: {}.", s.reason.describe()) },
+                "descriptor": { "id": format!("skipped-{label}") },
+            });
+            if !s.path.is_empty() {
+                n["locations"] = json!([{ "physicalLocation": { "artifactLocation": artifact(ctx, &s.path) } }]);
+            }
+            out.push(n);
+        }
+        if skipped.len() > NOTIFICATIONS_PER_REASON {
+            out.push(json!({
+                "level": level,
+                "message": { "text": format!("Not scanned: {} more files ({label}).", skipped.len() - NOTIFICATIONS_PER_REASON) },
+                "descriptor": { "id": format!("skipped-{label}") },
+            }));
+        }
+    }
+    out
+}
+
+/// `github-pat-classic` → `GithubPatClassic` (SARIF rule names are identifiers).
+fn pascal_case(id: &str) -> String {
+    id.split('-')
+        .map(|part| {
+            let mut c = part.chars();
+            c.next()
+                .map(|first| first.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// SARIF wants messages to be sentences.
+fn sentence(s: &str) -> String {
+    let s = s.trim();
+    if s.ends_with(['.', '!', '?']) {
+        s.to_string()
+    } else {
+        format!("{s}.")
+    }
+}
+
+/// `file:///abs/root/` for an absolute directory.
+fn directory_uri(root: &std::path::Path) -> String {
+    let mut s = percent_encode(&root.to_string_lossy().replace('\\', "/"));
+    if !s.starts_with('/') {
+        s.insert(0, '/');
+    }
+    if !s.ends_with('/') {
+        s.push('/');
+    }
+    format!("file://{s}")
+}
+
+/// Percent-encodes what may not stand in a URI path (spaces, non-ASCII, `%`, `#`, `?`...).
+fn percent_encode(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris() {
+        assert_eq!(percent_encode("docs/with space/notes (copy).md"), "docs/with%20space/notes%20(copy).md");
+        assert_eq!(percent_encode("docs/日本.md"), "docs/%E6%97%A5%E6%9C%AC.md");
+        assert_eq!(percent_encode("a#b?c%d"), "a%23b%3Fc%25d");
+        assert_eq!(directory_uri(std::path::Path::new("/tmp/x y")), "file:///tmp/x%20y/");
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(pascal_case("github-pat-classic"), "GithubPatClassic");
+        assert_eq!(sentence("A key"), "A key.");
+        assert_eq!(sentence("A key."), "A key.");
+    }
+}

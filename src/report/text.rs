@@ -1,0 +1,120 @@
+//! The text report, for people: findings grouped by file, then what was not scanned.
+
+use std::io::{self, Write};
+
+use super::{secret_text, ReportContext};
+use crate::finding::Finding;
+use crate::rules::Severity;
+
+/// How many skipped files are named one by one before the rest are only counted.
+const SKIPPED_LISTED: usize = 50;
+
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::High => "1;31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+        };
+        self.paint(code, &format!("{:<6}", s.as_str()))
+    }
+}
+
+pub fn write_text(out: &mut dyn Write, ctx: &ReportContext<'_>, findings: &[Finding]) -> io::Result<()> {
+    let style = Style { on: ctx.color };
+    let mut current: Option<&str> = None;
+    for f in findings {
+        if current != Some(f.path.as_str()) {
+            if current.is_some() {
+                writeln!(out)?;
+            }
+            writeln!(out, "{}", style.paint("1;35", &f.path))?;
+            current = Some(&f.path);
+        }
+        let location = format!("{}:{}:{}", f.path, f.line, f.column);
+        write!(
+            out,
+            "  {}  {}  {} [{}]  {}",
+            style.paint("32", &location),
+            style.severity(f.severity),
+            f.rule_name,
+            f.rule_id,
+            style.paint("1", &secret_text(ctx.show_secrets, f)),
+        )?;
+        if let Some(c) = &f.commit {
+            let short = &c.commit[..c.commit.len().min(12)];
+            let state = if c.in_head { "still in HEAD" } else { "removed since, still in history" };
+            write!(out, "  commit {short} by {} <{}> {} ({state}", c.author, c.email, c.date)?;
+            if c.blob_count > 1 {
+                write!(out, ", in {} versions", c.blob_count)?;
+            }
+            write!(out, ")")?;
+        }
+        writeln!(out)?;
+    }
+    write_skipped(out, ctx)?;
+    if !findings.is_empty() {
+        writeln!(out)?;
+        let files = {
+            let mut paths: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
+            paths.dedup();
+            paths.len()
+        };
+        writeln!(
+            out,
+            "{} finding{} in {} file{}",
+            findings.len(),
+            plural(findings.len()),
+            files,
+            plural(files)
+        )?;
+    }
+    Ok(())
+}
+
+/// Names the files that were not scanned (binary ones only counted: there are usually many).
+fn write_skipped(out: &mut dyn Write, ctx: &ReportContext<'_>) -> io::Result<()> {
+    let notable: Vec<_> = ctx
+        .stats
+        .skipped
+        .iter()
+        .filter(|s| s.reason.label() != "binary")
+        .collect();
+    let binary = ctx.stats.skipped.len() - notable.len();
+    if notable.is_empty() && binary == 0 {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "Not scanned:")?;
+    for s in notable.iter().take(SKIPPED_LISTED) {
+        let path = if s.path.is_empty() { "(unknown path)" } else { &s.path };
+        writeln!(out, "  {path}: {}", s.reason.describe())?;
+    }
+    if notable.len() > SKIPPED_LISTED {
+        writeln!(out, "  ... and {} more (see --format json/sarif)", notable.len() - SKIPPED_LISTED)?;
+    }
+    if binary > 0 {
+        writeln!(out, "  {binary} binary file{}", plural(binary))?;
+    }
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

@@ -1,0 +1,382 @@
+//! Rules: what each kind of secret looks like, as data.
+//!
+//! A rule is read from TOML (`patterns/*.toml`, embedded at build time, plus any user file given
+//! with `--config`), validated, and turned into a [`Rule`] whose regex is compiled on first use so
+//! that a scan which never sees a rule's keyword never pays for compiling it. This module knows
+//! nothing of files, git or reports: it answers "which rules exist and what do they match".
+
+mod spec;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use regex_automata::meta::Regex;
+
+pub use spec::{Allowlist, RuleFile, RuleSpec, Severity};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/patterns.rs"));
+}
+
+/// Bytes searched before a keyword hit unless a rule says otherwise (room for a variable name).
+pub const DEFAULT_WINDOW_BEFORE: usize = 128;
+/// Bytes searched after a keyword hit unless a rule says otherwise (room for the value).
+pub const DEFAULT_WINDOW_AFTER: usize = 256;
+
+/// Why a rule set could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("cannot read rule file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("malformed rule file {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("rule '{id}' in {path}: {message}")]
+    Invalid {
+        path: String,
+        id: String,
+        message: String,
+    },
+    #[error("rule '{id}' in {path}: invalid regex: {message}")]
+    Regex {
+        path: String,
+        id: String,
+        message: String,
+    },
+    #[error("rule id '{id}' is defined twice ({first} and {second})")]
+    Duplicate {
+        id: String,
+        first: String,
+        second: String,
+    },
+}
+
+/// A validated rule, ready to match.
+#[derive(Debug)]
+pub struct Rule {
+    pub spec: RuleSpec,
+    /// The file the rule came from (`patterns/aws.toml`, or a user config path).
+    pub origin: String,
+    regex: OnceLock<CompiledRegex>,
+    allow_regexes: OnceLock<Vec<regex::bytes::Regex>>,
+    allow_match_regexes: OnceLock<Vec<regex::bytes::Regex>>,
+    stopwords_lower: Vec<String>,
+}
+
+/// A rule's regex with the index of the capture group that holds the secret.
+#[derive(Debug)]
+pub struct CompiledRegex {
+    pub regex: Regex,
+    /// The `secret` named group, if the rule has one; otherwise the first group that took part.
+    pub secret_group: Option<usize>,
+}
+
+impl Rule {
+    fn new(spec: RuleSpec, origin: String) -> Rule {
+        let stopwords_lower = spec
+            .allowlist
+            .stopwords
+            .iter()
+            .map(|w| w.to_ascii_lowercase())
+            .collect();
+        Rule {
+            spec,
+            origin,
+            regex: OnceLock::new(),
+            allow_regexes: OnceLock::new(),
+            allow_match_regexes: OnceLock::new(),
+            stopwords_lower,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    /// The compiled regex, compiling it on first use.
+    pub fn regex(&self) -> &CompiledRegex {
+        self.regex.get_or_init(|| {
+            compile_regex(&self.spec.regex)
+                .expect("every rule's regex was compiled once when the rule set was built")
+        })
+    }
+
+    /// Bytes before a keyword hit that the regex may need to see.
+    pub fn window_before(&self) -> usize {
+        self.spec.window_before.unwrap_or(DEFAULT_WINDOW_BEFORE)
+    }
+
+    /// Bytes after a keyword hit that the regex may need to see.
+    pub fn window_after(&self) -> usize {
+        self.spec.window.unwrap_or(DEFAULT_WINDOW_AFTER)
+    }
+
+    /// Does the rule's own allowlist mark this secret (or the whole match) as not a secret?
+    pub fn is_allowed(&self, secret: &[u8], whole_match: &[u8]) -> bool {
+        if !self.stopwords_lower.is_empty() {
+            let lower = secret.to_ascii_lowercase();
+            if self
+                .stopwords_lower
+                .iter()
+                .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+            {
+                return true;
+            }
+        }
+        let secret_res = self
+            .allow_regexes
+            .get_or_init(|| compile_allowlist(&self.spec.allowlist.regexes));
+        if secret_res.iter().any(|re| re.is_match(secret)) {
+            return true;
+        }
+        let match_res = self
+            .allow_match_regexes
+            .get_or_init(|| compile_allowlist(&self.spec.allowlist.match_regexes));
+        match_res.iter().any(|re| re.is_match(whole_match))
+    }
+}
+
+fn compile_allowlist(patterns: &[String]) -> Vec<regex::bytes::Regex> {
+    patterns
+        .iter()
+        .map(|p| {
+            regex::bytes::Regex::new(p)
+                .expect("allowlist regexes were checked when the rule set was built")
+        })
+        .collect()
+}
+
+/// Compiles a rule regex the way the engine runs it: ASCII classes (`\w`, `\s`, `\b` are ASCII
+/// unless a rule opts into `(?u)`) over arbitrary bytes, which keeps every search on a DFA.
+pub fn compile_regex(pattern: &str) -> Result<CompiledRegex, String> {
+    let syntax = regex_automata::util::syntax::Config::new()
+        .unicode(false)
+        .utf8(false);
+    let regex = Regex::builder()
+        .syntax(syntax)
+        .build(pattern)
+        .map_err(|e| one_line(&e.to_string()))?;
+    let info = regex.group_info();
+    let groups = info.group_len(regex_automata::PatternID::ZERO);
+    if groups < 2 {
+        return Err("the regex has no capture group for the secret".to_string());
+    }
+    let secret_group = info.to_index(regex_automata::PatternID::ZERO, "secret");
+    Ok(CompiledRegex {
+        regex,
+        secret_group,
+    })
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Every rule leakhound knows, in a fixed order (embedded files by name, then user files).
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// The rules embedded in the binary.
+    pub fn embedded() -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::default();
+        for (name, text) in embedded::EMBEDDED {
+            set.add_toml(&format!("patterns/{name}"), text, false)?;
+        }
+        Ok(set)
+    }
+
+    /// The embedded rules plus those of each user rule file.
+    pub fn load(user_files: &[impl AsRef<Path>]) -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::embedded()?;
+        for path in user_files {
+            set.add_file(path.as_ref())?;
+        }
+        Ok(set)
+    }
+
+    /// Adds the rules of a user rule file; their regexes are compiled now, so that a broken one
+    /// is reported before the scan starts.
+    pub fn add_file(&mut self, path: &Path) -> Result<(), RuleError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| RuleError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        self.add_toml(&shown, &text, true)
+    }
+
+    /// Parses and validates rules from TOML text. `compile_now` compiles each regex immediately
+    /// (user rules); otherwise the syntax is checked now and compiled on first use.
+    pub fn add_toml(&mut self, origin: &str, text: &str, compile_now: bool) -> Result<(), RuleError> {
+        let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
+            path: origin.to_string(),
+            message: one_line(e.message()),
+        })?;
+        let mut seen: HashSet<String> = self.rules.iter().map(|r| r.spec.id.clone()).collect();
+        for spec in file.rules {
+            let invalid = |message: String| RuleError::Invalid {
+                path: origin.to_string(),
+                id: spec.id.clone(),
+                message,
+            };
+            spec.validate().map_err(invalid)?;
+            if !seen.insert(spec.id.clone()) {
+                let first = self
+                    .rules
+                    .iter()
+                    .find(|r| r.spec.id == spec.id)
+                    .map(|r| r.origin.clone())
+                    .unwrap_or_else(|| origin.to_string());
+                return Err(RuleError::Duplicate {
+                    id: spec.id.clone(),
+                    first,
+                    second: origin.to_string(),
+                });
+            }
+            for p in spec
+                .allowlist
+                .regexes
+                .iter()
+                .chain(&spec.allowlist.match_regexes)
+            {
+                regex::bytes::Regex::new(p).map_err(|e| RuleError::Regex {
+                    path: origin.to_string(),
+                    id: spec.id.clone(),
+                    message: format!("allowlist: {}", one_line(&e.to_string())),
+                })?;
+            }
+            let rule = Rule::new(spec, origin.to_string());
+            if compile_now {
+                let compiled = compile_regex(&rule.spec.regex).map_err(|message| RuleError::Regex {
+                    path: origin.to_string(),
+                    id: rule.spec.id.clone(),
+                    message,
+                })?;
+                let _ = rule.regex.set(compiled);
+            } else {
+                check_syntax(&rule.spec.regex).map_err(|message| RuleError::Regex {
+                    path: origin.to_string(),
+                    id: rule.spec.id.clone(),
+                    message,
+                })?;
+            }
+            self.rules.push(rule);
+        }
+        Ok(())
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    pub fn get(&self, index: usize) -> &Rule {
+        &self.rules[index]
+    }
+
+    pub fn find(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.spec.id == id)
+    }
+}
+
+/// Checks a pattern's syntax (cheap: no automaton is built) and that it has a capture group.
+fn check_syntax(pattern: &str) -> Result<(), String> {
+    let hir = regex_automata::util::syntax::parse_with(
+        pattern,
+        &regex_automata::util::syntax::Config::new()
+            .unicode(false)
+            .utf8(false),
+    )
+    .map_err(|e| one_line(&e.to_string()))?;
+    if hir.properties().explicit_captures_len() == 0 {
+        return Err("the regex has no capture group for the secret".to_string());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[rules]]
+id = "demo-token"
+name = "Demo token"
+description = "A token for tests."
+severity = "high"
+keywords = ["demo_"]
+regex = '''\b(demo_[a-z0-9]{8})\b'''
+examples = ["t = demo_abcd1234"]
+negative_examples = ["t = demo_abc"]
+"#;
+
+    #[test]
+    fn embedded_rules_load_and_compile() {
+        let set = RuleSet::embedded().expect("embedded rules are valid");
+        assert!(!set.is_empty());
+        for rule in set.rules() {
+            compile_regex(&rule.spec.regex).unwrap_or_else(|e| panic!("{}: {e}", rule.id()));
+        }
+    }
+
+    #[test]
+    fn user_rules_are_added() {
+        let mut set = RuleSet::default();
+        set.add_toml("user.toml", GOOD, true).unwrap();
+        assert_eq!(set.len(), 1);
+        assert!(set.find("demo-token").is_some());
+    }
+
+    #[test]
+    fn broken_regex_names_the_rule() {
+        let text = GOOD.replace(r"[a-z0-9]{8}", r"[a-z0-9{8}");
+        let err = RuleSet::default().add_toml("user.toml", &text, true).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("demo-token"), "{msg}");
+        assert!(msg.contains("invalid regex"), "{msg}");
+        assert!(!msg.contains('\n'), "one line: {msg}");
+    }
+
+    #[test]
+    fn regex_without_group_is_rejected() {
+        let text = GOOD.replace(r"\b(demo_[a-z0-9]{8})\b", r"\bdemo_[a-z0-9]{8}\b");
+        let err = RuleSet::default().add_toml("u.toml", &text, false).unwrap_err();
+        assert!(err.to_string().contains("capture group"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_ids_are_rejected() {
+        let mut set = RuleSet::default();
+        set.add_toml("a.toml", GOOD, true).unwrap();
+        let err = set.add_toml("b.toml", GOOD, true).unwrap_err();
+        assert!(matches!(err, RuleError::Duplicate { .. }), "{err}");
+    }
+
+    #[test]
+    fn malformed_toml_is_one_line() {
+        let err = RuleSet::default()
+            .add_toml("bad.toml", "[[rules]\nid = ", true)
+            .unwrap_err();
+        assert!(matches!(err, RuleError::Parse { .. }));
+        assert!(!err.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn named_secret_group_wins() {
+        let c = compile_regex(r"(key)=(?P<secret>[a-z]+)").unwrap();
+        assert_eq!(c.secret_group, Some(2));
+    }
+}

@@ -1,0 +1,172 @@
+//! The rule file format, exactly as written in `patterns/*.toml` and user configs.
+
+use serde::{Deserialize, Serialize};
+
+/// One TOML rule file: a list of `[[rules]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+}
+
+/// How bad a leak of this kind is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+
+    /// Every severity, most severe first (the order summaries print them in).
+    pub const ALL: [Severity; 3] = [Severity::High, Severity::Medium, Severity::Low];
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Values that a rule's regex matches but that are not secrets.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allowlist {
+    /// Regexes tested against the secret; a hit means "not a secret".
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// Regexes tested against the whole match (name and value).
+    #[serde(default)]
+    pub match_regexes: Vec<String>,
+    /// Case-insensitive substrings of the secret that mark it as a placeholder.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+}
+
+/// A rule as written in TOML.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Stable kebab-case id; it is the SARIF ruleId and must never change.
+    pub id: String,
+    /// Short human name, e.g. "GitHub personal access token (classic)".
+    pub name: String,
+    /// What the secret is and what it grants.
+    pub description: String,
+    pub severity: Severity,
+    /// Literals whose presence makes the regex worth running (matched case-insensitively).
+    pub keywords: Vec<String>,
+    /// The confirming regex; the `secret` named group, or else the first group that takes part
+    /// in the match, is the secret.
+    pub regex: String,
+    /// Minimum Shannon entropy (bits per byte) of the secret.
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    /// Bytes after a keyword hit that the regex needs to see (default 256).
+    #[serde(default)]
+    pub window: Option<usize>,
+    /// Bytes before a keyword hit that the regex needs to see (default 128).
+    #[serde(default)]
+    pub window_before: Option<usize>,
+    /// Apply the built-in placeholder filter (`${VAR}`, `<token>`, `xxxx`, `changeme`, ...).
+    #[serde(default = "yes")]
+    pub filter_placeholders: bool,
+    /// A generic rule yields to any specific rule whose secret overlaps its own.
+    #[serde(default)]
+    pub generic: bool,
+    #[serde(default)]
+    pub allowlist: Allowlist,
+    /// Provider documentation of the format.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// How to revoke and rotate this kind of secret (SARIF help); a generic text otherwise.
+    #[serde(default)]
+    pub remediation: Option<String>,
+    /// Free-form tags for SARIF (`cloud`, `network`, ...).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Text in which the rule must find a secret.
+    pub examples: Vec<String>,
+    /// Text in which the rule must find nothing.
+    pub negative_examples: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl RuleSpec {
+    /// Checks what serde cannot: id shape, non-empty fields, usable keywords.
+    pub fn validate(&self) -> Result<(), String> {
+        if !is_kebab_case(&self.id) {
+            return Err("id must be kebab-case (lowercase letters, digits, single dashes)".into());
+        }
+        if self.name.trim().is_empty() || self.description.trim().is_empty() {
+            return Err("name and description must not be empty".into());
+        }
+        if self.keywords.is_empty() {
+            return Err("at least one keyword is needed (the regex runs only near keywords)".into());
+        }
+        if let Some(k) = self.keywords.iter().find(|k| k.len() < 3 || !k.is_ascii()) {
+            return Err(format!(
+                "keyword {k:?} must be ASCII and at least 3 bytes long"
+            ));
+        }
+        if self.examples.is_empty() || self.negative_examples.is_empty() {
+            return Err("at least one example and one negative example are needed".into());
+        }
+        if let Some(e) = self.entropy {
+            if !(0.0..=8.0).contains(&e) {
+                return Err(format!("entropy {e} is outside 0..=8 bits per byte"));
+            }
+        }
+        if self.window.is_some_and(|w| w > 64 * 1024)
+            || self.window_before.is_some_and(|w| w > 64 * 1024)
+        {
+            return Err("window must be at most 65536 bytes".into());
+        }
+        Ok(())
+    }
+}
+
+/// `github-pat-classic` yes; `GitHub_PAT`, `-x`, `a--b` no.
+pub fn is_kebab_case(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && !id.contains("--")
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kebab_case() {
+        assert!(is_kebab_case("github-pat-classic"));
+        assert!(is_kebab_case("aws-access-key-id"));
+        assert!(!is_kebab_case("GitHub-pat"));
+        assert!(!is_kebab_case("a--b"));
+        assert!(!is_kebab_case("-a"));
+        assert!(!is_kebab_case("a_b"));
+        assert!(!is_kebab_case(""));
+    }
+
+    #[test]
+    fn severity_orders_by_badness() {
+        assert!(Severity::High > Severity::Medium && Severity::Medium > Severity::Low);
+    }
+}

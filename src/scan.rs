@@ -1,0 +1,205 @@
+//! The pipeline: content from a source, through the engine, out as findings, in parallel.
+//!
+//! This is where byte ranges become [`Finding`]s (line, column, fingerprint) and where the
+//! counts for the summary are kept. It does not walk directories (that is `source::fs`) and does
+//! not format anything (that is `report`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::engine::Engine;
+use crate::finding::{fingerprint, Finding, LineCounter, Secret};
+use crate::rules::Severity;
+use crate::source::fs::{self, FileEntry};
+use crate::source::{decode, SkipReason, Skipped};
+
+/// What a scan did, for the summary and the reports.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub skipped: Vec<Skipped>,
+    pub elapsed: Duration,
+}
+
+impl Stats {
+    /// Skips counted by reason label, in a fixed order.
+    pub fn skipped_by_reason(&self) -> Vec<(&'static str, usize)> {
+        let mut counts: std::collections::BTreeMap<&'static str, usize> = Default::default();
+        for s in &self.skipped {
+            *counts.entry(s.reason.label()).or_default() += 1;
+        }
+        counts.into_iter().collect()
+    }
+}
+
+/// Findings counted by severity, most severe first.
+pub fn count_by_severity(findings: &[Finding]) -> Vec<(Severity, usize)> {
+    Severity::ALL
+        .iter()
+        .map(|&s| (s, findings.iter().filter(|f| f.severity == s).count()))
+        .collect()
+}
+
+/// Scans one piece of content known as `path`; findings come back in position order.
+pub fn scan_bytes(engine: &Engine, path: &str, data: &[u8]) -> Vec<Finding> {
+    let matches = engine.scan(data);
+    let mut lines = LineCounter::new(data);
+    let mut findings = Vec::with_capacity(matches.len());
+    for m in matches {
+        let rule = engine.rule(m.rule);
+        let (line, column) = lines.position(m.secret.start);
+        let last_char = last_char_start(data, m.secret.clone());
+        let (end_line, end_column) = lines.position(last_char);
+        let secret = Secret::new(&data[m.secret.clone()]);
+        findings.push(Finding {
+            rule_id: rule.spec.id.clone(),
+            rule_name: rule.spec.name.clone(),
+            severity: rule.spec.severity,
+            path: path.to_string(),
+            line,
+            column,
+            end_line,
+            end_column,
+            offset: m.secret.start,
+            fingerprint: fingerprint(&rule.spec.id, path, &secret),
+            secret,
+            commit: None,
+        });
+    }
+    findings
+}
+
+/// Byte offset where the last character of `range` starts.
+fn last_char_start(data: &[u8], range: std::ops::Range<usize>) -> usize {
+    let mut i = range.end.saturating_sub(1).max(range.start);
+    while i > range.start && (data[i] as i8) < -0x40 {
+        i -= 1;
+    }
+    i
+}
+
+/// How files are read.
+#[derive(Debug, Clone)]
+pub struct FileOptions {
+    /// Files larger than this are skipped (and reported as skipped).
+    pub max_file_size: u64,
+}
+
+/// Scans files in parallel. `on_finding` sees each file's findings as soon as they are made
+/// (for streaming output); the returned findings are sorted by path, line, column and rule.
+pub fn scan_files(
+    engine: &Engine,
+    entries: &[FileEntry],
+    options: &FileOptions,
+    on_finding: &(dyn Fn(&Finding) + Sync),
+) -> (Vec<Finding>, Stats) {
+    let started = Instant::now();
+    let files = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
+    let skipped = Mutex::new(Vec::new());
+    let mut findings: Vec<Finding> = entries
+        .par_iter()
+        .flat_map_iter(|entry| {
+            let found = scan_file(engine, entry, options, &files, &bytes, &skipped);
+            for f in &found {
+                on_finding(f);
+            }
+            found
+        })
+        .collect();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    let stats = Stats {
+        files_scanned: files.into_inner(),
+        bytes_scanned: bytes.into_inner(),
+        skipped,
+        elapsed: started.elapsed(),
+    };
+    (findings, stats)
+}
+
+fn scan_file(
+    engine: &Engine,
+    entry: &FileEntry,
+    options: &FileOptions,
+    files: &AtomicU64,
+    bytes: &AtomicU64,
+    skipped: &Mutex<Vec<Skipped>>,
+) -> Vec<Finding> {
+    let skip = |reason: SkipReason| {
+        skipped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Skipped {
+                path: entry.path.clone(),
+                reason,
+            });
+        Vec::new()
+    };
+    let contents = match fs::read(&entry.fs_path, entry.size, options.max_file_size) {
+        Ok(c) => c,
+        Err(reason) => return skip(reason),
+    };
+    let Some(text) = decode::text_of(&contents) else {
+        return skip(SkipReason::Binary);
+    };
+    files.fetch_add(1, Ordering::Relaxed);
+    bytes.fetch_add(contents.len() as u64, Ordering::Relaxed);
+    scan_bytes(engine, &entry.path, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    fn engine() -> Engine {
+        let mut set = RuleSet::default();
+        set.add_toml(
+            "t.toml",
+            r#"
+[[rules]]
+id = "demo-token"
+name = "Demo token"
+description = "d"
+severity = "high"
+keywords = ["demo_"]
+regex = '''\b(demo_[a-z0-9]{8})\b'''
+examples = ["demo_abcd1234"]
+negative_examples = ["demo_abc"]
+"#,
+            true,
+        )
+        .unwrap();
+        Engine::new(set).unwrap()
+    }
+
+    #[test]
+    fn positions_and_end_columns() {
+        let f = scan_bytes(&engine(), "a.txt", "é\nx = demo_abcd1234\n".as_bytes());
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].line, f[0].column, f[0].end_line, f[0].end_column), (2, 5, 2, 17));
+        assert_eq!(f[0].secret.expose(), "demo_abcd1234");
+        assert_eq!(f[0].path, "a.txt");
+    }
+
+    #[test]
+    fn files_are_scanned_and_skips_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "demo_abcd1234").unwrap();
+        std::fs::write(dir.path().join("b.bin"), b"\0\0demo_abcd1234").unwrap();
+        std::fs::write(dir.path().join("c.txt"), "x".repeat(50)).unwrap();
+        let (entries, _) = fs::walk(&[dir.path().to_path_buf()], &Default::default());
+        let opts = FileOptions { max_file_size: 20 };
+        let (findings, stats) = scan_files(&engine(), &entries, &opts, &|_| {});
+        assert_eq!(findings.len(), 1);
+        assert_eq!(stats.files_scanned, 1);
+        let reasons: Vec<_> = stats.skipped.iter().map(|s| (s.path.as_str(), s.reason.label())).collect();
+        assert_eq!(reasons, vec![("b.bin", "binary"), ("c.txt", "too-large")]);
+    }
+}

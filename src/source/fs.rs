@@ -1,0 +1,255 @@
+//! The working-tree source: a parallel directory walk and file reads.
+//!
+//! The walk uses the `ignore` crate, so `.gitignore`, `.ignore` and git's exclude files are
+//! honoured unless `--no-ignore`; hidden files are walked (`.env` is where secrets live) but a
+//! `.git` directory never is. Small files are read in one call; large ones are memory-mapped.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+use super::{Contents, SkipReason, Skipped};
+
+/// Files at least this large are memory-mapped rather than read.
+const MMAP_THRESHOLD: u64 = 4 * 1024 * 1024;
+
+/// How to walk.
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    /// Honour `.gitignore`, `.ignore` and git excludes.
+    pub honor_ignore_files: bool,
+    /// Follow symbolic links (loops are detected and reported).
+    pub follow_links: bool,
+    /// Walker threads (0: pick automatically).
+    pub threads: usize,
+}
+
+impl Default for WalkOptions {
+    fn default() -> WalkOptions {
+        WalkOptions {
+            honor_ignore_files: true,
+            follow_links: false,
+            threads: 0,
+        }
+    }
+}
+
+/// A file to scan.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    /// Where to open it.
+    pub fs_path: PathBuf,
+    /// How reports name it: relative to the scan root, `/`-separated.
+    pub path: String,
+    pub size: u64,
+}
+
+/// Lists every file under `roots` (a root may also be a single file). The entries come back
+/// sorted by path, so that everything after the walk is deterministic.
+pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> (Vec<FileEntry>, Vec<Skipped>) {
+    let Some((first, rest)) = roots.split_first() else {
+        return (Vec::new(), Vec::new());
+    };
+    // With one directory root, paths are relative to it; otherwise they are as the user gave
+    // them (relative to the current directory, or absolute).
+    let strip_root = rest.is_empty() && first.is_dir();
+    let mut builder = WalkBuilder::new(first);
+    for root in rest {
+        builder.add(root);
+    }
+    builder
+        .hidden(false)
+        .parents(options.honor_ignore_files)
+        .ignore(options.honor_ignore_files)
+        .git_ignore(options.honor_ignore_files)
+        .git_global(options.honor_ignore_files)
+        .git_exclude(options.honor_ignore_files)
+        .require_git(false)
+        .follow_links(options.follow_links)
+        .threads(options.threads)
+        .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())));
+
+    let entries = Mutex::new(Vec::new());
+    let skipped = Mutex::new(Vec::new());
+    builder.build_parallel().run(|| {
+        let entries = &entries;
+        let skipped = &skipped;
+        Box::new(move |result| {
+            match result {
+                Ok(entry) => {
+                    if !entry.file_type().is_some_and(|t| t.is_file()) {
+                        return WalkState::Continue;
+                    }
+                    let path = display_path(entry.path(), strip_root.then_some(first.as_path()));
+                    match entry.metadata() {
+                        Ok(meta) => lock(entries).push(FileEntry {
+                            fs_path: entry.into_path(),
+                            path,
+                            size: meta.len(),
+                        }),
+                        Err(e) => lock(skipped).push(Skipped {
+                            path,
+                            reason: SkipReason::Unreadable {
+                                error: e.io_error().map_or_else(|| innermost(&e), io_message),
+                            },
+                        }),
+                    }
+                }
+                Err(err) => lock(skipped).push(walk_error(&err, strip_root.then_some(first))),
+            }
+            WalkState::Continue
+        })
+    });
+    let mut entries = entries.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    (entries, skipped)
+}
+
+/// Reads a file: one `read` when small, a memory map when large, a skip when over `limit`.
+pub fn read(path: &Path, size: u64, limit: u64) -> Result<Contents, SkipReason> {
+    if size > limit {
+        return Err(SkipReason::TooLarge { size, limit });
+    }
+    let unreadable = |e: std::io::Error| SkipReason::Unreadable {
+        error: io_message(&e),
+    };
+    if size >= MMAP_THRESHOLD {
+        let file = std::fs::File::open(path).map_err(unreadable)?;
+        // SAFETY: the map is read-only and lives only while this file is scanned. A file that is
+        // truncated by another process meanwhile can fault; that is the same trade-off ripgrep
+        // makes for large files, and the reason small files are read instead.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(unreadable)?;
+        return Ok(Contents::Mapped(map));
+    }
+    let data = std::fs::read(path).map_err(unreadable)?;
+    if data.len() as u64 > limit {
+        return Err(SkipReason::TooLarge {
+            size: data.len() as u64,
+            limit,
+        });
+    }
+    Ok(Contents::Owned(data))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `./a/b` → `a/b`; with a root, the path relative to it.
+fn display_path(path: &Path, root: Option<&Path>) -> String {
+    let rel = root
+        .and_then(|r| path.strip_prefix(r).ok())
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(path);
+    let s = rel.to_string_lossy().replace('\\', "/");
+    match s.strip_prefix("./") {
+        Some(stripped) => stripped.to_string(),
+        None => s,
+    }
+}
+
+/// The OS's words for an I/O error, without the path (the caller names the path).
+fn io_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn walk_error(err: &ignore::Error, root: Option<&PathBuf>) -> Skipped {
+    let path = error_path(err)
+        .map(|p| display_path(p, root.map(PathBuf::as_path)))
+        .unwrap_or_default();
+    let error = match err.io_error() {
+        Some(io) => io_message(io),
+        None => innermost(err),
+    };
+    let reason = if matches!(err.io_error().map(std::io::Error::kind), Some(std::io::ErrorKind::PermissionDenied)) {
+        SkipReason::Unreadable { error }
+    } else {
+        SkipReason::WalkError { error }
+    };
+    Skipped { path, reason }
+}
+
+fn error_path(err: &ignore::Error) -> Option<&Path> {
+    match err {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child),
+        ignore::Error::Partial(errs) => errs.first().and_then(error_path),
+        _ => None,
+    }
+}
+
+fn innermost(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => innermost(err),
+        ignore::Error::Loop { .. } => "symbolic link loop".to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_hidden_files_but_not_dot_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".git/objects")).unwrap();
+        std::fs::write(root.join(".git/config"), "x").unwrap();
+        std::fs::write(root.join(".env"), "A=1").unwrap();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("src/main.rs"), "fn main() {}").unwrap();
+        let (entries, skipped) = walk(&[root.to_path_buf()], &WalkOptions::default());
+        let paths: Vec<_> = entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, vec![".env", "src/main.rs"]);
+        assert!(skipped.is_empty());
+    }
+
+    #[test]
+    fn honours_gitignore_unless_told_not_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join(".gitignore"), "build/\n").unwrap();
+        std::fs::create_dir_all(root.join("build")).unwrap();
+        std::fs::write(root.join("build/out.txt"), "x").unwrap();
+        let (entries, _) = walk(&[root.to_path_buf()], &WalkOptions::default());
+        assert!(entries.iter().all(|e| !e.path.starts_with("build/")));
+        let all = WalkOptions {
+            honor_ignore_files: false,
+            ..WalkOptions::default()
+        };
+        let (entries, _) = walk(&[root.to_path_buf()], &all);
+        assert!(entries.iter().any(|e| e.path == "build/out.txt"));
+    }
+
+    #[test]
+    fn size_limit_skips() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("big");
+        std::fs::write(&f, vec![b'a'; 100]).unwrap();
+        assert_eq!(
+            read(&f, 100, 10).unwrap_err(),
+            SkipReason::TooLarge { size: 100, limit: 10 }
+        );
+        assert_eq!(read(&f, 100, 1000).unwrap().len(), 100);
+    }
+
+    #[test]
+    fn display_paths() {
+        assert_eq!(display_path(Path::new("./a/b"), None), "a/b");
+        assert_eq!(display_path(Path::new("/r/a/b"), Some(Path::new("/r"))), "a/b");
+        assert_eq!(display_path(Path::new("/r/f"), Some(Path::new("/r/f"))), "/r/f");
+    }
+}

@@ -1,0 +1,76 @@
+//! Sources: where the bytes to scan come from, and what could not be read.
+//!
+//! A source yields content plus the path it is known by; it knows nothing of rules or reports.
+//! Anything it cannot hand over (unreadable, too large, binary) becomes a [`Skipped`] with its
+//! reason, so that the summary and the reports can say what was not scanned and why.
+
+pub mod decode;
+pub mod fs;
+
+use std::ops::Deref;
+
+use serde::Serialize;
+
+/// Bytes of one file or blob: read into memory, or memory-mapped when large.
+#[derive(Debug)]
+pub enum Contents {
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl Deref for Contents {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Contents::Owned(v) => v,
+            Contents::Mapped(m) => m,
+        }
+    }
+}
+
+/// Why something was not scanned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// Looks binary (a NUL byte near the start, and no UTF-16 byte-order mark).
+    Binary,
+    /// Larger than `--max-file-size`.
+    TooLarge { size: u64, limit: u64 },
+    /// The OS refused to read it; `error` is the OS error, never file content.
+    Unreadable { error: String },
+    /// The directory walk could not enter or list it.
+    WalkError { error: String },
+}
+
+impl SkipReason {
+    /// A short, stable label for summaries: `binary`, `too-large`, `unreadable`, `walk-error`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            SkipReason::Binary => "binary",
+            SkipReason::TooLarge { .. } => "too-large",
+            SkipReason::Unreadable { .. } => "unreadable",
+            SkipReason::WalkError { .. } => "walk-error",
+        }
+    }
+
+    /// A sentence for people.
+    pub fn describe(&self) -> String {
+        match self {
+            SkipReason::Binary => "binary file".to_string(),
+            SkipReason::TooLarge { size, limit } => {
+                format!("{size} bytes, over the size limit of {limit} bytes")
+            }
+            SkipReason::Unreadable { error } => format!("unreadable: {error}"),
+            SkipReason::WalkError { error } => format!("could not be walked: {error}"),
+        }
+    }
+}
+
+/// Something that was not scanned, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub path: String,
+    #[serde(flatten)]
+    pub reason: SkipReason,
+}
