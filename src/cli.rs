@@ -121,7 +121,9 @@ pub struct RulesCheckArgs {
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let lower = t.to_ascii_lowercase();
-    let digits_end = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
+    let digits_end = lower
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(lower.len());
     let (num, unit) = lower.split_at(digits_end);
     let n: u64 = num
         .parse()
@@ -133,7 +135,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "g" | "gb" | "gib" => 1 << 30,
         _ => return Err(format!("'{t}' has an unknown unit (use K, M or G)")),
     };
-    n.checked_mul(mult).ok_or_else(|| format!("'{t}' is too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("'{t}' is too large"))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! Errors here are `anyhow` errors with context; `main` prints them as one line, exit code 2.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
@@ -62,7 +62,9 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
             bail!("--threads must be at least 1");
         }
         // Only fails when the global pool already exists, which cannot happen this early.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
     }
     let engine = build_engine(&args.rules)?;
     let walk_options = WalkOptions {
@@ -78,7 +80,9 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            args.output.is_none() && io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            args.output.is_none()
+                && io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
         }
     };
 
@@ -109,11 +113,13 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
         stats: &stats,
         show_secrets: args.show_secrets,
         color,
-        root: report_root(&args.paths),
+        root: fs_source::report_base(&args.paths),
     };
     let written = match stream_error {
         Some(e) => Err(e),
-        None => report::write_report(args.format, &mut out, &ctx, &findings).and_then(|()| out.flush()),
+        None => {
+            report::write_report(args.format, &mut out, &ctx, &findings).and_then(|()| out.flush())
+        }
     };
     match written {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
@@ -122,7 +128,11 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
     if !args.quiet {
         write_summary(&mut io::stderr().lock(), &stats, &findings).ok();
     }
-    Ok(if findings.is_empty() { Outcome::Clean } else { Outcome::Found })
+    Ok(if findings.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Found
+    })
 }
 
 fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
@@ -134,22 +144,16 @@ fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
     })
 }
 
-/// The absolute directory the report's relative paths are relative to: the one directory
-/// scanned, or else the current directory (paths are then as the user gave them).
-fn report_root(paths: &[PathBuf]) -> Option<PathBuf> {
-    match paths {
-        [one] if one.is_dir() => std::fs::canonicalize(one).ok(),
-        _ if paths.iter().all(|p| p.is_relative()) => std::env::current_dir().ok(),
-        _ => None,
-    }
-}
-
 fn rules_list(files: &RuleFiles, format: ListFormat) -> Result<Outcome> {
     let rules = load_rules(files)?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     let result = match format {
         ListFormat::Text => rules.rules().iter().try_for_each(|r| {
-            writeln!(out, "{:<40} {:<6} {}", r.spec.id, r.spec.severity, r.spec.name)
+            writeln!(
+                out,
+                "{:<40} {:<6} {}",
+                r.spec.id, r.spec.severity, r.spec.name
+            )
         }),
         ListFormat::Json => {
             let specs: Vec<_> = rules.rules().iter().map(|r| &r.spec).collect();
@@ -187,5 +191,9 @@ fn rules_check(files: &RuleFiles) -> Result<Outcome> {
         failures.len()
     )
     .ok();
-    Ok(if failures.is_empty() { Outcome::Clean } else { Outcome::Found })
+    Ok(if failures.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Found
+    })
 }

@@ -132,10 +132,12 @@ pub fn secret_line_hash(rule_id: &str, secret: &Secret) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Turns byte offsets into 1-based lines and character columns, walking forward through the
@@ -186,10 +188,16 @@ mod tests {
 
     #[test]
     fn redaction_keeps_little() {
-        assert_eq!(Secret::new(b"ghp_abcdefghijklmnopqrstuvwxyz0123456789").redacted(), "ghp_…");
+        assert_eq!(
+            Secret::new(b"ghp_abcdefghijklmnopqrstuvwxyz0123456789").redacted(),
+            "ghp_…"
+        );
         assert_eq!(Secret::new(b"public").redacted(), "p…");
         assert_eq!(Secret::new(b"abc").redacted(), "…");
-        assert_eq!(format!("{:?}", Secret::new(b"supersecretvalue")), "Secret(sup…)");
+        assert_eq!(
+            format!("{:?}", Secret::new(b"supersecretvalue")),
+            "Secret(sup…)"
+        );
         assert_eq!(Secret::new("é".repeat(10).as_bytes()).redacted(), "éé…");
     }
 

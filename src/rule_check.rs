@@ -17,9 +17,17 @@ pub struct ExampleFailure {
 impl std::fmt::Display for ExampleFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.missed {
-            write!(f, "{}: example not matched: {:?}", self.rule_id, self.example)
+            write!(
+                f,
+                "{}: example not matched: {:?}",
+                self.rule_id, self.example
+            )
         } else {
-            write!(f, "{}: negative example matched: {:?}", self.rule_id, self.example)
+            write!(
+                f,
+                "{}: negative example matched: {:?}",
+                self.rule_id, self.example
+            )
         }
     }
 }
@@ -58,10 +66,16 @@ mod tests {
 
     #[test]
     fn every_embedded_rule_passes_its_examples() {
-        let engine = Engine::new(RuleSet::embedded().expect("embedded rules load")).expect("engine");
+        let engine =
+            Engine::new(RuleSet::embedded().expect("embedded rules load")).expect("engine");
         let failures = check_examples(&engine);
         let text: Vec<String> = failures.iter().map(ToString::to_string).collect();
-        assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), text.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} failures:\n{}",
+            failures.len(),
+            text.join("\n")
+        );
     }
 
     #[test]

@@ -183,7 +183,10 @@ negative_examples = ["demo_abc"]
     fn positions_and_end_columns() {
         let f = scan_bytes(&engine(), "a.txt", "é\nx = demo_abcd1234\n".as_bytes());
         assert_eq!(f.len(), 1);
-        assert_eq!((f[0].line, f[0].column, f[0].end_line, f[0].end_column), (2, 5, 2, 17));
+        assert_eq!(
+            (f[0].line, f[0].column, f[0].end_line, f[0].end_column),
+            (2, 5, 2, 17)
+        );
         assert_eq!(f[0].secret.expose(), "demo_abcd1234");
         assert_eq!(f[0].path, "a.txt");
     }
@@ -199,7 +202,11 @@ negative_examples = ["demo_abc"]
         let (findings, stats) = scan_files(&engine(), &entries, &opts, &|_| {});
         assert_eq!(findings.len(), 1);
         assert_eq!(stats.files_scanned, 1);
-        let reasons: Vec<_> = stats.skipped.iter().map(|s| (s.path.as_str(), s.reason.label())).collect();
+        let reasons: Vec<_> = stats
+            .skipped
+            .iter()
+            .map(|s| (s.path.as_str(), s.reason.label()))
+            .collect();
         assert_eq!(reasons, vec![("b.bin", "binary"), ("c.txt", "too-large")]);
     }
 }

@@ -23,7 +23,12 @@ pub fn write_summary(out: &mut dyn Write, stats: &Stats, findings: &[Finding]) -
         writeln!(out, "; nothing skipped")?;
     } else {
         let parts: Vec<String> = skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        writeln!(out, "; not scanned: {} ({})", stats.skipped.len(), parts.join(", "))?;
+        writeln!(
+            out,
+            "; not scanned: {} ({})",
+            stats.skipped.len(),
+            parts.join(", ")
+        )?;
     }
     if findings.is_empty() {
         writeln!(out, "leakhound: no findings")

@@ -104,7 +104,10 @@ impl Engine {
                 windows.push(Window {
                     rule: rule_index,
                     start: hit.start.saturating_sub(rule.window_before()),
-                    end: hit.end.saturating_add(rule.window_after()).min(haystack.len()),
+                    end: hit
+                        .end
+                        .saturating_add(rule.window_after())
+                        .min(haystack.len()),
                 });
             }
         });
@@ -113,7 +116,9 @@ impl Engine {
     /// Runs one rule's regex over one window and keeps the candidates that pass its filters.
     fn confirm(&self, haystack: &[u8], window: Window, out: &mut Vec<Match>) {
         let rule = self.rule(window.rule);
-        let compiled = rule.regex();
+        let Some(compiled) = rule.regex() else {
+            return;
+        };
         let span = snap_to_lines(haystack, window.start, window.end);
         let input = Input::new(haystack).span(span);
         for caps in compiled.regex.captures_iter(input) {
@@ -211,7 +216,8 @@ mod tests {
 
     fn engine(toml: &str) -> Engine {
         let mut set = RuleSet::default();
-        set.add_toml("test.toml", toml, true).expect("valid test rules");
+        set.add_toml("test.toml", toml, true)
+            .expect("valid test rules");
         Engine::new(set).expect("engine builds")
     }
 
@@ -298,18 +304,46 @@ negative_examples = ['token = "aaaaaaaa"']
     #[test]
     fn merge_joins_overlapping_windows_of_one_rule() {
         let mut w = vec![
-            Window { rule: 0, start: 10, end: 20 },
-            Window { rule: 0, start: 0, end: 12 },
-            Window { rule: 1, start: 5, end: 6 },
-            Window { rule: 0, start: 30, end: 40 },
+            Window {
+                rule: 0,
+                start: 10,
+                end: 20,
+            },
+            Window {
+                rule: 0,
+                start: 0,
+                end: 12,
+            },
+            Window {
+                rule: 1,
+                start: 5,
+                end: 6,
+            },
+            Window {
+                rule: 0,
+                start: 30,
+                end: 40,
+            },
         ];
         let merged: Vec<_> = merge(&mut w).collect();
         assert_eq!(
             merged,
             vec![
-                Window { rule: 0, start: 0, end: 20 },
-                Window { rule: 0, start: 30, end: 40 },
-                Window { rule: 1, start: 5, end: 6 },
+                Window {
+                    rule: 0,
+                    start: 0,
+                    end: 20
+                },
+                Window {
+                    rule: 0,
+                    start: 30,
+                    end: 40
+                },
+                Window {
+                    rule: 1,
+                    start: 5,
+                    end: 6
+                },
             ]
         );
     }

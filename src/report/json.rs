@@ -57,14 +57,25 @@ fn record(show_secrets: bool, f: &Finding) -> Record<'_> {
 }
 
 /// A pretty-printed JSON array of findings.
-pub fn write_json(out: &mut dyn Write, ctx: &ReportContext<'_>, findings: &[Finding]) -> io::Result<()> {
-    let records: Vec<Record<'_>> = findings.iter().map(|f| record(ctx.show_secrets, f)).collect();
+pub fn write_json(
+    out: &mut dyn Write,
+    ctx: &ReportContext<'_>,
+    findings: &[Finding],
+) -> io::Result<()> {
+    let records: Vec<Record<'_>> = findings
+        .iter()
+        .map(|f| record(ctx.show_secrets, f))
+        .collect();
     serde_json::to_writer_pretty(&mut *out, &records)?;
     out.write_all(b"\n")
 }
 
 /// One finding as one line of JSON.
-pub fn write_jsonl_line(out: &mut dyn Write, show_secrets: bool, finding: &Finding) -> io::Result<()> {
+pub fn write_jsonl_line(
+    out: &mut dyn Write,
+    show_secrets: bool,
+    finding: &Finding,
+) -> io::Result<()> {
     serde_json::to_writer(&mut *out, &record(show_secrets, finding))?;
     out.write_all(b"\n")
 }

@@ -19,25 +19,34 @@ const BASE_ID: &str = "SRCROOT";
 /// Skipped files listed one by one in the notifications, per reason.
 const NOTIFICATIONS_PER_REASON: usize = 1000;
 
-pub fn write_sarif(out: &mut dyn Write, ctx: &ReportContext<'_>, findings: &[Finding]) -> io::Result<()> {
+pub fn write_sarif(
+    out: &mut dyn Write,
+    ctx: &ReportContext<'_>,
+    findings: &[Finding],
+) -> io::Result<()> {
     let fired: Vec<&Rule> = {
-        let ids: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.rule_id.as_str()).collect();
+        let ids: std::collections::BTreeSet<&str> =
+            findings.iter().map(|f| f.rule_id.as_str()).collect();
         ids.iter().filter_map(|id| ctx.rules.find(id)).collect()
     };
-    let rule_index: HashMap<&str, usize> = fired
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id(), i))
-        .collect();
+    let rule_index: HashMap<&str, usize> =
+        fired.iter().enumerate().map(|(i, r)| (r.id(), i)).collect();
 
     let mut occurrences: HashMap<(String, String), usize> = HashMap::new();
     let results: Vec<Value> = findings
         .iter()
         .map(|f| {
             let base = secret_line_hash(&f.rule_id, &f.secret);
-            let n = occurrences.entry((f.path.clone(), base.clone())).or_insert(0);
+            let n = occurrences
+                .entry((f.path.clone(), base.clone()))
+                .or_insert(0);
             *n += 1;
-            result(ctx, f, rule_index.get(f.rule_id.as_str()).copied(), &format!("{base}:{n}"))
+            result(
+                ctx,
+                f,
+                rule_index.get(f.rule_id.as_str()).copied(),
+                &format!("{base}:{n}"),
+            )
         })
         .collect();
 
@@ -95,8 +104,14 @@ the history is rewritten, so rotation is what makes it safe.";
 fn descriptor(rule: &Rule) -> Value {
     let spec = &rule.spec;
     let remediation = spec.remediation.as_deref().unwrap_or(DEFAULT_REMEDIATION);
-    let mut markdown = format!("**{}**\n\n{}\n\n**How to fix it**\n\n{}\n", spec.name, spec.description, remediation);
-    let mut text = format!("{}\n\n{}\n\nHow to fix it: {}", spec.name, spec.description, remediation);
+    let mut markdown = format!(
+        "**{}**\n\n{}\n\n**How to fix it**\n\n{}\n",
+        spec.name, spec.description, remediation
+    );
+    let mut text = format!(
+        "{}\n\n{}\n\nHow to fix it: {}",
+        spec.name, spec.description, remediation
+    );
     if !spec.references.is_empty() {
         markdown.push_str("\n**References**\n\n");
         text.push_str("\n\nReferences:");
@@ -109,7 +124,7 @@ fn descriptor(rule: &Rule) -> Value {
     tags.extend(spec.tags.iter().cloned());
     let mut d = json!({
         "id": spec.id,
-        "name": pascal_case(&spec.id),
+        "name": pascal_case(&spec.name),
         "shortDescription": { "text": sentence(&spec.name) },
         "fullDescription": { "text": sentence(&spec.description) },
         "help": { "text": text, "markdown": markdown },
@@ -126,7 +141,12 @@ fn descriptor(rule: &Rule) -> Value {
     d
 }
 
-fn result(ctx: &ReportContext<'_>, f: &Finding, rule_index: Option<usize>, line_hash: &str) -> Value {
+fn result(
+    ctx: &ReportContext<'_>,
+    f: &Finding,
+    rule_index: Option<usize>,
+    line_hash: &str,
+) -> Value {
     let mut properties = json!({
         "severity": f.severity.as_str(),
         "redactedSecret": f.secret.redacted(),
@@ -147,7 +167,10 @@ fn result(ctx: &ReportContext<'_>, f: &Finding, rule_index: Option<usize>, line_
             " It was introduced in commit {} and is no longer in HEAD, but remains in history.",
             &c.commit[..c.commit.len().min(12)]
         ),
-        Some(c) => format!(" It was introduced in commit {}.", &c.commit[..c.commit.len().min(12)]),
+        Some(c) => format!(
+            " It was introduced in commit {}.",
+            &c.commit[..c.commit.len().min(12)]
+        ),
         None => String::new(),
     };
     let mut r = json!({
@@ -202,7 +225,8 @@ fn notifications(ctx: &ReportContext<'_>) -> Vec<Value> {
                 "descriptor": { "id": format!("skipped-{label}") },
             });
             if !s.path.is_empty() {
-                n["locations"] = json!([{ "physicalLocation": { "artifactLocation": artifact(ctx, &s.path) } }]);
+                n["locations"] =
+                    json!([{ "physicalLocation": { "artifactLocation": artifact(ctx, &s.path) } }]);
             }
             out.push(n);
         }
@@ -217,9 +241,10 @@ fn notifications(ctx: &ReportContext<'_>) -> Vec<Value> {
     out
 }
 
-/// `github-pat-classic` → `GithubPatClassic` (SARIF rule names are identifiers).
-fn pascal_case(id: &str) -> String {
-    id.split('-')
+/// `GitHub personal access token (classic)` → `GitHubPersonalAccessTokenClassic`
+/// (SARIF rule names are identifiers, and must differ from the id).
+fn pascal_case(name: &str) -> String {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
         .map(|part| {
             let mut c = part.chars();
             c.next()
@@ -270,15 +295,25 @@ mod tests {
 
     #[test]
     fn uris() {
-        assert_eq!(percent_encode("docs/with space/notes (copy).md"), "docs/with%20space/notes%20(copy).md");
+        assert_eq!(
+            percent_encode("docs/with space/notes (copy).md"),
+            "docs/with%20space/notes%20(copy).md"
+        );
         assert_eq!(percent_encode("docs/日本.md"), "docs/%E6%97%A5%E6%9C%AC.md");
         assert_eq!(percent_encode("a#b?c%d"), "a%23b%3Fc%25d");
-        assert_eq!(directory_uri(std::path::Path::new("/tmp/x y")), "file:///tmp/x%20y/");
+        assert_eq!(
+            directory_uri(std::path::Path::new("/tmp/x y")),
+            "file:///tmp/x%20y/"
+        );
     }
 
     #[test]
     fn names() {
-        assert_eq!(pascal_case("github-pat-classic"), "GithubPatClassic");
+        assert_eq!(
+            pascal_case("GitHub personal access token (classic)"),
+            "GitHubPersonalAccessTokenClassic"
+        );
+        assert_eq!(pascal_case("JSON Web Token"), "JSONWebToken");
         assert_eq!(sentence("A key"), "A key.");
         assert_eq!(sentence("A key."), "A key.");
     }

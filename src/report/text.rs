@@ -32,7 +32,11 @@ impl Style {
     }
 }
 
-pub fn write_text(out: &mut dyn Write, ctx: &ReportContext<'_>, findings: &[Finding]) -> io::Result<()> {
+pub fn write_text(
+    out: &mut dyn Write,
+    ctx: &ReportContext<'_>,
+    findings: &[Finding],
+) -> io::Result<()> {
     let style = Style { on: ctx.color };
     let mut current: Option<&str> = None;
     for f in findings {
@@ -55,8 +59,16 @@ pub fn write_text(out: &mut dyn Write, ctx: &ReportContext<'_>, findings: &[Find
         )?;
         if let Some(c) = &f.commit {
             let short = &c.commit[..c.commit.len().min(12)];
-            let state = if c.in_head { "still in HEAD" } else { "removed since, still in history" };
-            write!(out, "  commit {short} by {} <{}> {} ({state}", c.author, c.email, c.date)?;
+            let state = if c.in_head {
+                "still in HEAD"
+            } else {
+                "removed since, still in history"
+            };
+            write!(
+                out,
+                "  commit {short} by {} <{}> {} ({state}",
+                c.author, c.email, c.date
+            )?;
             if c.blob_count > 1 {
                 write!(out, ", in {} versions", c.blob_count)?;
             }
@@ -99,11 +111,19 @@ fn write_skipped(out: &mut dyn Write, ctx: &ReportContext<'_>) -> io::Result<()>
     writeln!(out)?;
     writeln!(out, "Not scanned:")?;
     for s in notable.iter().take(SKIPPED_LISTED) {
-        let path = if s.path.is_empty() { "(unknown path)" } else { &s.path };
+        let path = if s.path.is_empty() {
+            "(unknown path)"
+        } else {
+            &s.path
+        };
         writeln!(out, "  {path}: {}", s.reason.describe())?;
     }
     if notable.len() > SKIPPED_LISTED {
-        writeln!(out, "  ... and {} more (see --format json/sarif)", notable.len() - SKIPPED_LISTED)?;
+        writeln!(
+            out,
+            "  ... and {} more (see --format json/sarif)",
+            notable.len() - SKIPPED_LISTED
+        )?;
     }
     if binary > 0 {
         writeln!(out, "  {binary} binary file{}", plural(binary))?;

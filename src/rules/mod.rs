@@ -60,7 +60,9 @@ pub struct Rule {
     pub spec: RuleSpec,
     /// The file the rule came from (`patterns/aws.toml`, or a user config path).
     pub origin: String,
-    regex: OnceLock<CompiledRegex>,
+    /// `None` if the regex failed to compile: impossible for embedded rules (a test compiles
+    /// every one) and for user rules (compiled when loaded), but never a panic if it happens.
+    regex: OnceLock<Option<CompiledRegex>>,
     allow_regexes: OnceLock<Vec<regex::bytes::Regex>>,
     allow_match_regexes: OnceLock<Vec<regex::bytes::Regex>>,
     stopwords_lower: Vec<String>,
@@ -97,11 +99,10 @@ impl Rule {
     }
 
     /// The compiled regex, compiling it on first use.
-    pub fn regex(&self) -> &CompiledRegex {
-        self.regex.get_or_init(|| {
-            compile_regex(&self.spec.regex)
-                .expect("every rule's regex was compiled once when the rule set was built")
-        })
+    pub fn regex(&self) -> Option<&CompiledRegex> {
+        self.regex
+            .get_or_init(|| compile_regex(&self.spec.regex).ok())
+            .as_ref()
     }
 
     /// Bytes before a keyword hit that the regex may need to see.
@@ -213,7 +214,12 @@ impl RuleSet {
 
     /// Parses and validates rules from TOML text. `compile_now` compiles each regex immediately
     /// (user rules); otherwise the syntax is checked now and compiled on first use.
-    pub fn add_toml(&mut self, origin: &str, text: &str, compile_now: bool) -> Result<(), RuleError> {
+    pub fn add_toml(
+        &mut self,
+        origin: &str,
+        text: &str,
+        compile_now: bool,
+    ) -> Result<(), RuleError> {
         let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
             path: origin.to_string(),
             message: one_line(e.message()),
@@ -253,12 +259,13 @@ impl RuleSet {
             }
             let rule = Rule::new(spec, origin.to_string());
             if compile_now {
-                let compiled = compile_regex(&rule.spec.regex).map_err(|message| RuleError::Regex {
-                    path: origin.to_string(),
-                    id: rule.spec.id.clone(),
-                    message,
-                })?;
-                let _ = rule.regex.set(compiled);
+                let compiled =
+                    compile_regex(&rule.spec.regex).map_err(|message| RuleError::Regex {
+                        path: origin.to_string(),
+                        id: rule.spec.id.clone(),
+                        message,
+                    })?;
+                let _ = rule.regex.set(Some(compiled));
             } else {
                 check_syntax(&rule.spec.regex).map_err(|message| RuleError::Regex {
                     path: origin.to_string(),
@@ -343,7 +350,9 @@ negative_examples = ["t = demo_abc"]
     #[test]
     fn broken_regex_names_the_rule() {
         let text = GOOD.replace(r"[a-z0-9]{8}", r"[a-z0-9{8}");
-        let err = RuleSet::default().add_toml("user.toml", &text, true).unwrap_err();
+        let err = RuleSet::default()
+            .add_toml("user.toml", &text, true)
+            .unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("demo-token"), "{msg}");
         assert!(msg.contains("invalid regex"), "{msg}");
@@ -353,7 +362,9 @@ negative_examples = ["t = demo_abc"]
     #[test]
     fn regex_without_group_is_rejected() {
         let text = GOOD.replace(r"\b(demo_[a-z0-9]{8})\b", r"\bdemo_[a-z0-9]{8}\b");
-        let err = RuleSet::default().add_toml("u.toml", &text, false).unwrap_err();
+        let err = RuleSet::default()
+            .add_toml("u.toml", &text, false)
+            .unwrap_err();
         assert!(err.to_string().contains("capture group"), "{err}");
     }
 

@@ -115,7 +115,9 @@ impl RuleSpec {
             return Err("name and description must not be empty".into());
         }
         if self.keywords.is_empty() {
-            return Err("at least one keyword is needed (the regex runs only near keywords)".into());
+            return Err(
+                "at least one keyword is needed (the regex runs only near keywords)".into(),
+            );
         }
         if let Some(k) = self.keywords.iter().find(|k| k.len() < 3 || !k.is_ascii()) {
             return Err(format!(

@@ -39,7 +39,10 @@ mod tests {
     #[test]
     fn plain_text_is_borrowed() {
         assert!(matches!(text_of(b"hello\n"), Some(Cow::Borrowed(_))));
-        assert!(matches!(text_of(b"caf\xe9 latin-1"), Some(Cow::Borrowed(_))));
+        assert!(matches!(
+            text_of(b"caf\xe9 latin-1"),
+            Some(Cow::Borrowed(_))
+        ));
     }
 
     #[test]

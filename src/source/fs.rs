@@ -45,15 +45,49 @@ pub struct FileEntry {
     pub size: u64,
 }
 
-/// Lists every file under `roots` (a root may also be a single file). The entries come back
-/// sorted by path, so that everything after the walk is deterministic.
+/// The directory that reported paths are relative to: the one directory scanned; otherwise the
+/// current directory when every root is inside it; otherwise the roots' deepest common ancestor.
+/// `None` only when no absolute path can be had for a root.
+pub fn report_base(roots: &[PathBuf]) -> Option<PathBuf> {
+    let absolute: Vec<PathBuf> = roots
+        .iter()
+        .map(std::fs::canonicalize)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    if let [one] = absolute.as_slice() {
+        if one.is_dir() {
+            return Some(one.clone());
+        }
+    }
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| std::fs::canonicalize(d).ok());
+    if let Some(cwd) = cwd.filter(|c| absolute.iter().all(|a| a.starts_with(c))) {
+        return Some(cwd);
+    }
+    let mut base = absolute.first()?.clone();
+    if !base.is_dir() {
+        base.pop();
+    }
+    for a in &absolute[1..] {
+        while !a.starts_with(&base) {
+            if !base.pop() {
+                return None;
+            }
+        }
+    }
+    Some(base)
+}
+
+/// Lists every file under `roots` (a root may also be a single file), named relative to
+/// [`report_base`]. The entries come back sorted by path, so that everything after the walk is
+/// deterministic.
 pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> (Vec<FileEntry>, Vec<Skipped>) {
     let Some((first, rest)) = roots.split_first() else {
         return (Vec::new(), Vec::new());
     };
-    // With one directory root, paths are relative to it; otherwise they are as the user gave
-    // them (relative to the current directory, or absolute).
-    let strip_root = rest.is_empty() && first.is_dir();
+    let base = report_base(roots);
+    let namer = PathNamer::new(roots, base.as_deref());
     let mut builder = WalkBuilder::new(first);
     for root in rest {
         builder.add(root);
@@ -75,13 +109,14 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> (Vec<FileEntry>, Vec<Sk
     builder.build_parallel().run(|| {
         let entries = &entries;
         let skipped = &skipped;
+        let namer = &namer;
         Box::new(move |result| {
             match result {
                 Ok(entry) => {
                     if !entry.file_type().is_some_and(|t| t.is_file()) {
                         return WalkState::Continue;
                     }
-                    let path = display_path(entry.path(), strip_root.then_some(first.as_path()));
+                    let path = namer.name(entry.path());
                     match entry.metadata() {
                         Ok(meta) => lock(entries).push(FileEntry {
                             fs_path: entry.into_path(),
@@ -96,7 +131,7 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> (Vec<FileEntry>, Vec<Sk
                         }),
                     }
                 }
-                Err(err) => lock(skipped).push(walk_error(&err, strip_root.then_some(first))),
+                Err(err) => lock(skipped).push(walk_error(&err, namer)),
             }
             WalkState::Continue
         })
@@ -138,16 +173,43 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// `./a/b` → `a/b`; with a root, the path relative to it.
-fn display_path(path: &Path, root: Option<&Path>) -> String {
-    let rel = root
-        .and_then(|r| path.strip_prefix(r).ok())
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(path);
-    let s = rel.to_string_lossy().replace('\\', "/");
-    match s.strip_prefix("./") {
-        Some(stripped) => stripped.to_string(),
-        None => s,
+/// How the paths under each root are named: the root as the walker joins it, and what it is
+/// called relative to the report base.
+struct PathNamer {
+    roots: Vec<(PathBuf, PathBuf)>,
+}
+
+impl PathNamer {
+    fn new(roots: &[PathBuf], base: Option<&Path>) -> PathNamer {
+        let roots = roots
+            .iter()
+            .map(|root| {
+                let shown = base
+                    .zip(std::fs::canonicalize(root).ok())
+                    .and_then(|(b, c)| c.strip_prefix(b).ok().map(Path::to_path_buf))
+                    .unwrap_or_else(|| root.clone());
+                (root.clone(), shown)
+            })
+            .collect();
+        PathNamer { roots }
+    }
+
+    /// `/`-separated, relative to the base where possible, never starting with `./`.
+    fn name(&self, path: &Path) -> String {
+        let named = self
+            .roots
+            .iter()
+            .find_map(|(root, shown)| {
+                let rest = path.strip_prefix(root).ok()?;
+                Some(if rest.as_os_str().is_empty() {
+                    shown.clone()
+                } else {
+                    shown.join(rest)
+                })
+            })
+            .unwrap_or_else(|| path.to_path_buf());
+        let s = named.to_string_lossy().replace('\\', "/");
+        s.strip_prefix("./").map(str::to_string).unwrap_or(s)
     }
 }
 
@@ -160,15 +222,16 @@ fn io_message(e: &std::io::Error) -> String {
     }
 }
 
-fn walk_error(err: &ignore::Error, root: Option<&PathBuf>) -> Skipped {
-    let path = error_path(err)
-        .map(|p| display_path(p, root.map(PathBuf::as_path)))
-        .unwrap_or_default();
+fn walk_error(err: &ignore::Error, namer: &PathNamer) -> Skipped {
+    let path = error_path(err).map(|p| namer.name(p)).unwrap_or_default();
     let error = match err.io_error() {
         Some(io) => io_message(io),
         None => innermost(err),
     };
-    let reason = if matches!(err.io_error().map(std::io::Error::kind), Some(std::io::ErrorKind::PermissionDenied)) {
+    let reason = if matches!(
+        err.io_error().map(std::io::Error::kind),
+        Some(std::io::ErrorKind::PermissionDenied)
+    ) {
         SkipReason::Unreadable { error }
     } else {
         SkipReason::WalkError { error }
@@ -241,15 +304,29 @@ mod tests {
         std::fs::write(&f, vec![b'a'; 100]).unwrap();
         assert_eq!(
             read(&f, 100, 10).unwrap_err(),
-            SkipReason::TooLarge { size: 100, limit: 10 }
+            SkipReason::TooLarge {
+                size: 100,
+                limit: 10
+            }
         );
         assert_eq!(read(&f, 100, 1000).unwrap().len(), 100);
     }
 
     #[test]
-    fn display_paths() {
-        assert_eq!(display_path(Path::new("./a/b"), None), "a/b");
-        assert_eq!(display_path(Path::new("/r/a/b"), Some(Path::new("/r"))), "a/b");
-        assert_eq!(display_path(Path::new("/r/f"), Some(Path::new("/r/f"))), "/r/f");
+    fn paths_are_relative_to_the_common_base() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        for d in ["a/x", "b"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        std::fs::write(root.join("a/x/1.txt"), "1").unwrap();
+        std::fs::write(root.join("b/2.txt"), "2").unwrap();
+        let roots = [root.join("a"), root.join("b/2.txt")];
+        assert_eq!(report_base(&roots), Some(root.clone()));
+        let (entries, _) = walk(&roots, &WalkOptions::default());
+        let paths: Vec<_> = entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, vec!["a/x/1.txt", "b/2.txt"]);
+        let (single, _) = walk(&[root.join("a")], &WalkOptions::default());
+        assert_eq!(single[0].path, "x/1.txt");
     }
 }
