@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use regex_automata::meta::Regex;
 
-pub use spec::{Allowlist, RuleFile, RuleSpec, Severity};
+pub use spec::{is_kebab_case, Allowlist, RuleFile, RuleSpec, Severity};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/patterns.rs"));
