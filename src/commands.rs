@@ -66,7 +66,7 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
             .num_threads(n)
             .build_global();
     }
-    let engine = build_engine(&args.rules)?;
+    let rules = load_rules(&args.rules)?;
     let walk_options = WalkOptions {
         honor_ignore_files: !args.no_ignore,
         follow_links: args.follow,
@@ -74,6 +74,8 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
     };
     let started = std::time::Instant::now();
     let (entries, walk_skips) = fs_source::walk(&args.paths, &walk_options);
+    let input_bytes = entries.iter().map(|e| e.size).sum();
+    let engine = Engine::for_input_size(rules, input_bytes)?;
 
     let mut out = open_output(args.output.as_deref())?;
     let color = match args.color {

@@ -24,7 +24,9 @@ pub struct Hit {
 }
 
 impl Prefilter {
-    pub fn new(rules: &RuleSet) -> Result<Prefilter, aho_corasick::BuildError> {
+    /// Builds the automaton: a DFA (fastest per byte, slowest to build) for large inputs, a
+    /// contiguous NFA (built in a quarter of the time) when `small_input`.
+    pub fn new(rules: &RuleSet, small_input: bool) -> Result<Prefilter, aho_corasick::BuildError> {
         let mut keywords: Vec<String> = Vec::new();
         let mut rules_of_keyword: Vec<Vec<usize>> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = Default::default();
@@ -44,7 +46,11 @@ impl Prefilter {
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(Some(if small_input {
+                AhoCorasickKind::ContiguousNFA
+            } else {
+                AhoCorasickKind::DFA
+            }))
             .build(&keywords)?;
         Ok(Prefilter {
             automaton,

@@ -105,6 +105,31 @@ impl Rule {
             .as_ref()
     }
 
+    /// Compiles the regex and the allowlist regexes now, naming this rule in any error.
+    pub fn compile_all(&self) -> Result<(), RuleError> {
+        let error = |message: String| RuleError::Regex {
+            path: self.origin.clone(),
+            id: self.spec.id.clone(),
+            message,
+        };
+        let compiled = compile_regex(&self.spec.regex).map_err(error)?;
+        let allow = |patterns: &[String]| -> Result<Vec<regex::bytes::Regex>, RuleError> {
+            patterns
+                .iter()
+                .map(|p| {
+                    regex::bytes::Regex::new(p)
+                        .map_err(|e| error(format!("allowlist: {}", one_line(&e.to_string()))))
+                })
+                .collect()
+        };
+        let secret_allow = allow(&self.spec.allowlist.regexes)?;
+        let match_allow = allow(&self.spec.allowlist.match_regexes)?;
+        let _ = self.regex.set(Some(compiled));
+        let _ = self.allow_regexes.set(secret_allow);
+        let _ = self.allow_match_regexes.set(match_allow);
+        Ok(())
+    }
+
     /// Bytes before a keyword hit that the regex may need to see.
     pub fn window_before(&self) -> usize {
         self.spec.window_before.unwrap_or(DEFAULT_WINDOW_BEFORE)
@@ -140,13 +165,12 @@ impl Rule {
     }
 }
 
+/// Compiles allowlist regexes on first use; one that does not compile is left out (impossible
+/// for embedded rules, which a test compiles, and for user rules, compiled when loaded).
 fn compile_allowlist(patterns: &[String]) -> Vec<regex::bytes::Regex> {
     patterns
         .iter()
-        .map(|p| {
-            regex::bytes::Regex::new(p)
-                .expect("allowlist regexes were checked when the rule set was built")
-        })
+        .filter_map(|p| regex::bytes::Regex::new(p).ok())
         .collect()
 }
 
@@ -186,8 +210,13 @@ impl RuleSet {
     /// The rules embedded in the binary.
     pub fn embedded() -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
-        for (name, text) in embedded::EMBEDDED {
-            set.add_toml(&format!("patterns/{name}"), text, false)?;
+        for (name, json) in embedded::EMBEDDED {
+            let origin = format!("patterns/{name}");
+            let file: RuleFile = serde_json::from_str(json).map_err(|e| RuleError::Parse {
+                path: origin.clone(),
+                message: one_line(&e.to_string()),
+            })?;
+            set.add_specs(&origin, file, false)?;
         }
         Ok(set)
     }
@@ -212,8 +241,10 @@ impl RuleSet {
         self.add_toml(&shown, &text, true)
     }
 
-    /// Parses and validates rules from TOML text. `compile_now` compiles each regex immediately
-    /// (user rules); otherwise the syntax is checked now and compiled on first use.
+    /// Parses and validates rules from TOML text. `compile_now` compiles every regex of each
+    /// rule immediately, so a broken one is an error now (user rules). Otherwise regexes are
+    /// compiled on first use: that is for the embedded rules, which a test compiles in full, and
+    /// keeps start-up in the low milliseconds (the pre-commit hook runs on every commit).
     pub fn add_toml(
         &mut self,
         origin: &str,
@@ -224,6 +255,16 @@ impl RuleSet {
             path: origin.to_string(),
             message: one_line(e.message()),
         })?;
+        self.add_specs(origin, file, compile_now)
+    }
+
+    /// Validates parsed rules and adds them (see [`RuleSet::add_toml`] for `compile_now`).
+    fn add_specs(
+        &mut self,
+        origin: &str,
+        file: RuleFile,
+        compile_now: bool,
+    ) -> Result<(), RuleError> {
         let mut seen: HashSet<String> = self.rules.iter().map(|r| r.spec.id.clone()).collect();
         for spec in file.rules {
             let invalid = |message: String| RuleError::Invalid {
@@ -245,33 +286,9 @@ impl RuleSet {
                     second: origin.to_string(),
                 });
             }
-            for p in spec
-                .allowlist
-                .regexes
-                .iter()
-                .chain(&spec.allowlist.match_regexes)
-            {
-                regex::bytes::Regex::new(p).map_err(|e| RuleError::Regex {
-                    path: origin.to_string(),
-                    id: spec.id.clone(),
-                    message: format!("allowlist: {}", one_line(&e.to_string())),
-                })?;
-            }
             let rule = Rule::new(spec, origin.to_string());
             if compile_now {
-                let compiled =
-                    compile_regex(&rule.spec.regex).map_err(|message| RuleError::Regex {
-                        path: origin.to_string(),
-                        id: rule.spec.id.clone(),
-                        message,
-                    })?;
-                let _ = rule.regex.set(Some(compiled));
-            } else {
-                check_syntax(&rule.spec.regex).map_err(|message| RuleError::Regex {
-                    path: origin.to_string(),
-                    id: rule.spec.id.clone(),
-                    message,
-                })?;
+                rule.compile_all()?;
             }
             self.rules.push(rule);
         }
@@ -299,21 +316,6 @@ impl RuleSet {
     }
 }
 
-/// Checks a pattern's syntax (cheap: no automaton is built) and that it has a capture group.
-fn check_syntax(pattern: &str) -> Result<(), String> {
-    let hir = regex_automata::util::syntax::parse_with(
-        pattern,
-        &regex_automata::util::syntax::Config::new()
-            .unicode(false)
-            .utf8(false),
-    )
-    .map_err(|e| one_line(&e.to_string()))?;
-    if hir.properties().explicit_captures_len() == 0 {
-        return Err("the regex has no capture group for the secret".to_string());
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,7 +337,7 @@ negative_examples = ["t = demo_abc"]
         let set = RuleSet::embedded().expect("embedded rules are valid");
         assert!(!set.is_empty());
         for rule in set.rules() {
-            compile_regex(&rule.spec.regex).unwrap_or_else(|e| panic!("{}: {e}", rule.id()));
+            rule.compile_all().unwrap_or_else(|e| panic!("{e}"));
         }
     }
 
@@ -374,6 +376,21 @@ negative_examples = ["t = demo_abc"]
         set.add_toml("a.toml", GOOD, true).unwrap();
         let err = set.add_toml("b.toml", GOOD, true).unwrap_err();
         assert!(matches!(err, RuleError::Duplicate { .. }), "{err}");
+    }
+
+    #[test]
+    fn broken_allowlist_regex_names_the_rule() {
+        let text = GOOD.replace(
+            "negative_examples",
+            "allowlist = { regexes = ['(unclosed'] }\nnegative_examples",
+        );
+        let err = RuleSet::default()
+            .add_toml("u.toml", &text, true)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("demo-token") && err.to_string().contains("allowlist"),
+            "{err}"
+        );
     }
 
     #[test]
