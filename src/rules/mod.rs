@@ -365,7 +365,7 @@ negative_examples = ["t = demo_abc"]
     fn regex_without_group_is_rejected() {
         let text = GOOD.replace(r"\b(demo_[a-z0-9]{8})\b", r"\bdemo_[a-z0-9]{8}\b");
         let err = RuleSet::default()
-            .add_toml("u.toml", &text, false)
+            .add_toml("u.toml", &text, true)
             .unwrap_err();
         assert!(err.to_string().contains("capture group"), "{err}");
     }
