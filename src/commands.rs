@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{Cli, ColorChoice, Command, ListFormat, RuleFiles, RulesCommand, ScanArgs};
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineOptions};
 use crate::report::{self, Format, ReportContext};
 use crate::rule_check::check_examples;
 use crate::rules::RuleSet;
@@ -75,7 +75,13 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
     let started = std::time::Instant::now();
     let (entries, walk_skips) = fs_source::walk(&args.paths, &walk_options);
     let input_bytes = entries.iter().map(|e| e.size).sum();
-    let engine = Engine::for_input_size(rules, input_bytes)?;
+    let engine = Engine::with_options(
+        rules,
+        EngineOptions {
+            input_bytes,
+            decode_depth: args.decode_depth,
+        },
+    )?;
 
     let mut out = open_output(args.output.as_deref())?;
     let color = match args.color {

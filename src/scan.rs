@@ -54,7 +54,10 @@ pub fn scan_bytes(engine: &Engine, path: &str, data: &[u8]) -> Vec<Finding> {
         let (line, column) = lines.position(m.secret.start);
         let last_char = last_char_start(data, m.secret.clone());
         let (end_line, end_column) = lines.position(last_char);
-        let secret = Secret::new(&data[m.secret.clone()]);
+        let secret = match &m.decoded {
+            Some((value, _)) => Secret::new(value),
+            None => Secret::new(&data[m.secret.clone()]),
+        };
         findings.push(Finding {
             rule_id: rule.spec.id.clone(),
             rule_name: rule.spec.name.clone(),
@@ -67,6 +70,7 @@ pub fn scan_bytes(engine: &Engine, path: &str, data: &[u8]) -> Vec<Finding> {
             offset: m.secret.start,
             fingerprint: fingerprint(&rule.spec.id, path, &secret),
             secret,
+            encoding: m.decoded.as_ref().map(|(_, e)| e.as_str()),
             commit: None,
         });
     }
