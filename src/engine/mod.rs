@@ -262,6 +262,9 @@ fn accepts(rule: &Rule, secret: &[u8], whole: &[u8]) -> bool {
     if rule.spec.filter_placeholders && placeholder::is_placeholder(secret) {
         return false;
     }
+    if rule.spec.filter_identifiers && placeholder::looks_like_identifier(secret) {
+        return false;
+    }
     !rule.is_allowed(secret, whole)
 }
 
