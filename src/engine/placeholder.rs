@@ -290,7 +290,6 @@ mod tests {
             "x25519_generate_private_key",
             "vld1q_u64",
             "passwordField",
-            "OkmBlock",
             "CFStringRef",
             "BCryptDestroySecretFn",
         ] {
