@@ -26,3 +26,6 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod summary;
+
+#[cfg(test)]
+mod test_support;

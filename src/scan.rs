@@ -160,27 +160,9 @@ fn scan_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::RuleSet;
 
     fn engine() -> Engine {
-        let mut set = RuleSet::default();
-        set.add_toml(
-            "t.toml",
-            r#"
-[[rules]]
-id = "demo-token"
-name = "Demo token"
-description = "d"
-severity = "high"
-keywords = ["demo_"]
-regex = '''\b(demo_[a-z0-9]{8})\b'''
-examples = ["demo_abcd1234"]
-negative_examples = ["demo_abc"]
-"#,
-            true,
-        )
-        .unwrap();
-        Engine::new(set).unwrap()
+        crate::test_support::engine_from(crate::test_support::DEMO_RULE)
     }
 
     #[test]

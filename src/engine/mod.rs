@@ -353,24 +353,13 @@ fn resolve_overlaps(rules: &RuleSet, matches: &mut Vec<Match>) {
 mod tests {
     use super::*;
 
-    fn engine(toml: &str) -> Engine {
-        let mut set = RuleSet::default();
-        set.add_toml("test.toml", toml, true)
-            .expect("valid test rules");
-        Engine::new(set).expect("engine builds")
+    use crate::test_support::{engine_from as engine, DEMO_RULE};
+
+    fn rules() -> String {
+        DEMO_RULE.to_string() + GENERIC_RULE
     }
 
-    const RULES: &str = r#"
-[[rules]]
-id = "demo-token"
-name = "Demo token"
-description = "d"
-severity = "high"
-keywords = ["demo_"]
-regex = '''\b(demo_[a-z0-9]{8})\b'''
-examples = ["demo_abcd1234"]
-negative_examples = ["demo_abc"]
-
+    const GENERIC_RULE: &str = r#"
 [[rules]]
 id = "demo-generic"
 name = "Generic"
@@ -386,7 +375,7 @@ negative_examples = ['token = "aaaaaaaa"']
 
     #[test]
     fn finds_secret_near_keyword() {
-        let e = engine(RULES);
+        let e = engine(&rules());
         let hay = b"x = 1\ny = demo_abcd1234 and more\n";
         let m = e.scan(hay);
         assert_eq!(m.len(), 1);
@@ -395,20 +384,20 @@ negative_examples = ['token = "aaaaaaaa"']
 
     #[test]
     fn keyword_is_case_insensitive_but_regex_decides() {
-        let e = engine(RULES);
+        let e = engine(&rules());
         assert!(e.scan(b"DEMO_abcd1234").is_empty());
     }
 
     #[test]
     fn truncated_window_does_not_shorten_a_match() {
         // The token continues past what a window would cover; \b must see the real next byte.
-        let e = engine(RULES);
+        let e = engine(&rules());
         assert!(e.scan(b"demo_abcd12345").is_empty());
     }
 
     #[test]
     fn generic_yields_to_specific() {
-        let e = engine(RULES);
+        let e = engine(&rules());
         let hay = br#"token = "demo_abcd1234""#;
         let m = e.scan(hay);
         assert_eq!(m.len(), 1);
@@ -417,7 +406,7 @@ negative_examples = ['token = "aaaaaaaa"']
 
     #[test]
     fn entropy_and_placeholder_filters() {
-        let e = engine(RULES);
+        let e = engine(&rules());
         assert!(e.scan(br#"token = "aaaaaaaa""#).is_empty());
         assert!(e.scan(br#"token = "${TOKEN_VALUE}""#).is_empty());
         assert_eq!(e.scan(br#"token = "q8Zr7TmW""#).len(), 1);
@@ -425,7 +414,7 @@ negative_examples = ['token = "aaaaaaaa"']
 
     #[test]
     fn many_hits_in_one_line_are_all_found() {
-        let e = engine(RULES);
+        let e = engine(&rules());
         let mut hay = Vec::new();
         for i in 0..200 {
             hay.extend_from_slice(format!("demo_abcd{i:04};").as_bytes());
