@@ -111,12 +111,11 @@ fn write_skipped(out: &mut dyn Write, ctx: &ReportContext<'_>) -> io::Result<()>
     writeln!(out)?;
     writeln!(out, "Not scanned:")?;
     for s in notable.iter().take(SKIPPED_LISTED) {
-        let path = if s.path.is_empty() {
-            "(unknown path)"
+        if s.path.is_empty() {
+            writeln!(out, "  {}", s.reason.describe())?;
         } else {
-            &s.path
-        };
-        writeln!(out, "  {path}: {}", s.reason.describe())?;
+            writeln!(out, "  {}: {}", s.path, s.reason.describe())?;
+        }
     }
     if notable.len() > SKIPPED_LISTED {
         writeln!(
