@@ -42,6 +42,9 @@ pub struct HistoryBlob {
 pub struct History {
     /// The selected commits, parents before children.
     pub commits: Vec<Oid>,
+    /// Commits left out (by `--since` or `--range`) whose children were selected: what the
+    /// repository held before the selected commits.
+    pub boundary: Vec<Oid>,
     /// Every path a blob appeared at, `/`-separated, relative to the repository root.
     pub paths: Vec<String>,
     /// Unique blobs, ordered by the path they first appeared at, so that successive versions of
@@ -64,7 +67,7 @@ pub fn enumerate(repo: &Repository, commits: Vec<Oid>, on_commit: &dyn Fn(usize)
             }
         }
     };
-    let mut walker = TreeWalker::new(repo, &odb);
+    let mut walker = TreeWalker::new(repo, &odb, &commits);
     for (index, &oid) in commits.iter().enumerate() {
         walker.commit(oid, index as u32);
         on_commit(index + 1);
@@ -84,6 +87,8 @@ struct TreeWalker<'r> {
     first_seen: HashMap<(Oid, PathId), u32>,
     /// Tree id of each commit seen so far (parents are usually among them).
     commit_trees: HashMap<Oid, Oid>,
+    selected: HashSet<Oid>,
+    boundary: Vec<Oid>,
     /// Raw trees read for this commit and for the one before: in a mostly linear history the
     /// parent's trees are the ones just read.
     trees_now: HashMap<Oid, Rc<OdbObject<'r>>>,
@@ -93,10 +98,12 @@ struct TreeWalker<'r> {
 }
 
 impl<'r> TreeWalker<'r> {
-    fn new(repo: &'r Repository, odb: &'r Odb<'r>) -> TreeWalker<'r> {
+    fn new(repo: &'r Repository, odb: &'r Odb<'r>, commits: &[Oid]) -> TreeWalker<'r> {
         TreeWalker {
             repo,
             odb,
+            selected: commits.iter().copied().collect(),
+            boundary: Vec::new(),
             path_ids: HashMap::new(),
             paths: Vec::new(),
             first_seen: HashMap::new(),
@@ -119,8 +126,14 @@ impl<'r> TreeWalker<'r> {
         };
         let tree = commit.tree_id();
         self.commit_trees.insert(oid, tree);
-        let parents: Vec<Oid> = commit
-            .parent_ids()
+        let parent_ids: Vec<Oid> = commit.parent_ids().collect();
+        for &p in &parent_ids {
+            if !self.selected.contains(&p) && !self.boundary.contains(&p) {
+                self.boundary.push(p);
+            }
+        }
+        let parents: Vec<Oid> = parent_ids
+            .into_iter()
             .filter_map(|p| self.tree_of_commit(p))
             .collect();
         drop(commit);
@@ -287,6 +300,7 @@ impl<'r> TreeWalker<'r> {
         });
         History {
             commits,
+            boundary: self.boundary,
             paths,
             blobs,
             skipped: self.skipped,
