@@ -153,9 +153,6 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
         since: args.since.clone(),
         range: args.range.clone(),
     };
-    // libgit2 re-hashes every object it reads by default; zlib's own checksum already catches
-    // damaged data, and hashing every blob again would cost more than scanning it.
-    git2::opts::strict_hash_verification(false);
     let progress = Progress::start(!report_args.quiet);
     // The engine is built while the history is read: neither needs the other.
     let (engine, listed) = std::thread::scope(|s| {

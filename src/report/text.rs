@@ -57,24 +57,27 @@ pub fn write_text(
             f.rule_id,
             style.paint("1", &secret_text(ctx.show_secrets, f)),
         )?;
+        writeln!(out)?;
         if let Some(c) = &f.commit {
             let short = &c.commit[..c.commit.len().min(12)];
             let state = if c.in_head {
                 "still in HEAD"
             } else {
-                "removed since, still in history"
+                "not in HEAD, but still in history: rotate it"
             };
             write!(
                 out,
-                "  commit {short} by {} <{}> {} ({state}",
-                c.author, c.email, c.date
+                "      introduced in {} by {} <{}> on {}; {state}",
+                style.paint("33", short),
+                c.author,
+                c.email,
+                c.date
             )?;
             if c.blob_count > 1 {
-                write!(out, ", in {} versions", c.blob_count)?;
+                write!(out, "; in {} versions of the file", c.blob_count)?;
             }
-            write!(out, ")")?;
+            writeln!(out)?;
         }
-        writeln!(out)?;
     }
     write_skipped(out, ctx)?;
     if !findings.is_empty() {
