@@ -19,6 +19,9 @@ pub fn open(path: &Path) -> Result<Repository> {
     // own checksum already catches damaged data, and hashing every blob again would cost more
     // than scanning it.
     git2::opts::strict_hash_verification(false);
+    // libgit2's object cache keeps up to 256 MB of commits and trees that a scan reads once
+    // (the tree walk keeps the few it reads again itself).
+    git2::opts::enable_caching(false);
     std::fs::metadata(path).with_context(|| format!("cannot open {}", path.display()))?;
     match Repository::discover(path) {
         Ok(repo) => Ok(repo),

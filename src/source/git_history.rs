@@ -15,9 +15,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use git2::{ErrorCode, Odb, OdbObject, Oid, Repository};
+use rayon::prelude::*;
 
 use super::{SkipReason, Skipped};
 
@@ -56,62 +58,173 @@ pub struct History {
 
 /// Lists the blobs that `commits` (parents before children) introduce. `on_commit` is told how
 /// many commits are done, for progress.
-pub fn enumerate(repo: &Repository, commits: Vec<Oid>, on_commit: &dyn Fn(usize)) -> History {
-    let odb = match repo.odb() {
-        Ok(odb) => odb,
-        Err(e) => {
-            return History {
-                commits,
-                skipped: vec![object_skip(String::new(), "object database", &e)],
-                ..History::default()
+///
+/// Each commit is compared with its own parents only, so the commits are split into contiguous
+/// shards walked in parallel (each with its own repository handle), and the shards' results are
+/// merged keeping the earliest commit for each blob and path.
+pub fn enumerate(
+    repo: &Repository,
+    commits: Vec<Oid>,
+    on_commit: &(dyn Fn(usize) + Sync),
+) -> History {
+    let selected: HashSet<Oid> = commits.iter().copied().collect();
+    let git_dir = repo.path();
+    let done = AtomicUsize::new(0);
+    let shard_len = (commits.len() / (rayon::current_num_threads() * 8)).max(256);
+    let shards: Vec<Shard> = commits
+        .par_chunks(shard_len)
+        .enumerate()
+        .map(|(n, chunk)| {
+            let first = n * shard_len;
+            let repo = match Repository::open(git_dir) {
+                Ok(r) => r,
+                Err(e) => return Shard::failed(object_skip(String::new(), "repository", &e)),
+            };
+            let odb = match repo.odb() {
+                Ok(odb) => odb,
+                Err(e) => return Shard::failed(object_skip(String::new(), "object database", &e)),
+            };
+            let mut walker = TreeWalker::new(&repo, &odb, &selected);
+            for (i, &oid) in chunk.iter().enumerate() {
+                walker.commit(oid, (first + i) as u32);
+                on_commit(done.fetch_add(1, Ordering::Relaxed) + 1);
             }
-        }
-    };
-    let mut walker = TreeWalker::new(repo, &odb, &commits);
-    for (index, &oid) in commits.iter().enumerate() {
-        walker.commit(oid, index as u32);
-        on_commit(index + 1);
-    }
-    walker.finish(commits)
+            walker.shard
+        })
+        .collect();
+    merge(commits, shards)
 }
 
 /// How a path is named inside the walker: its index in the path table.
 type PathId = u32;
 
-struct TreeWalker<'r> {
-    repo: &'r Repository,
-    odb: &'r Odb<'r>,
+/// What one shard of commits introduced, with its own path table.
+#[derive(Debug, Default)]
+struct Shard {
     path_ids: HashMap<Vec<u8>, PathId>,
     paths: Vec<Vec<u8>>,
     /// (blob, path) → the first commit that put the blob at the path.
     first_seen: HashMap<(Oid, PathId), u32>,
-    /// Tree id of each commit seen so far (parents are usually among them).
-    commit_trees: HashMap<Oid, Oid>,
-    selected: HashSet<Oid>,
     boundary: Vec<Oid>,
-    /// Raw trees read for this commit and for the one before: in a mostly linear history the
-    /// parent's trees are the ones just read.
-    trees_now: HashMap<Oid, Rc<OdbObject<'r>>>,
-    trees_before: HashMap<Oid, Rc<OdbObject<'r>>>,
     submodules: HashSet<PathId>,
     skipped: Vec<Skipped>,
 }
 
+impl Shard {
+    fn failed(skip: Skipped) -> Shard {
+        Shard {
+            skipped: vec![skip],
+            ..Shard::default()
+        }
+    }
+
+    fn path_id(&mut self, path: &[u8]) -> PathId {
+        if let Some(&id) = self.path_ids.get(path) {
+            return id;
+        }
+        let id = self.paths.len() as PathId;
+        self.paths.push(path.to_vec());
+        self.path_ids.insert(path.to_vec(), id);
+        id
+    }
+}
+
+/// One history from the shards: one path table, the earliest commit per blob and path, blobs
+/// ordered for reading.
+fn merge(commits: Vec<Oid>, shards: Vec<Shard>) -> History {
+    let mut paths: Vec<String> = Vec::new();
+    let mut path_ids: HashMap<Vec<u8>, PathId> = HashMap::new();
+    let mut first_seen: HashMap<(Oid, PathId), u32> = HashMap::new();
+    let mut boundary: Vec<Oid> = Vec::new();
+    let mut submodule_paths: HashSet<String> = HashSet::new();
+    let mut skipped = Vec::new();
+    for shard in shards {
+        let global: Vec<PathId> = shard
+            .paths
+            .into_iter()
+            .map(|p| {
+                let next = path_ids.len() as PathId;
+                *path_ids.entry(p).or_insert_with_key(|p| {
+                    paths.push(String::from_utf8_lossy(p).into_owned());
+                    next
+                })
+            })
+            .collect();
+        for ((blob, path), commit) in shard.first_seen {
+            let seen = first_seen
+                .entry((blob, global[path as usize]))
+                .or_insert(commit);
+            *seen = (*seen).min(commit);
+        }
+        for b in shard.boundary {
+            if !boundary.contains(&b) {
+                boundary.push(b);
+            }
+        }
+        for s in shard.skipped {
+            // A submodule is named once, however many shards saw it.
+            let repeated = matches!(s.reason, SkipReason::Submodule { .. })
+                && !submodule_paths.insert(s.path.clone());
+            if !repeated {
+                skipped.push(s);
+            }
+        }
+    }
+    let mut by_blob: HashMap<Oid, Vec<BlobAppearance>> = HashMap::new();
+    for ((blob, path), commit) in first_seen {
+        by_blob
+            .entry(blob)
+            .or_default()
+            .push(BlobAppearance { path, commit });
+    }
+    let mut blobs: Vec<HistoryBlob> = by_blob
+        .into_iter()
+        .map(|(id, mut appearances)| {
+            appearances.sort_by_key(|a| (a.commit, a.path));
+            HistoryBlob { id, appearances }
+        })
+        .collect();
+    // Versions of one file together, oldest first (ties broken by id, for determinism).
+    blobs.sort_by(|a, b| {
+        let key = |blob: &HistoryBlob| {
+            let first = blob.appearances[0];
+            (&paths[first.path as usize], first.commit)
+        };
+        key(a).cmp(&key(b)).then(a.id.cmp(&b.id))
+    });
+    History {
+        commits,
+        boundary,
+        paths,
+        blobs,
+        skipped,
+    }
+}
+
+/// Walks the trees of one shard's commits.
+struct TreeWalker<'r> {
+    repo: &'r Repository,
+    odb: &'r Odb<'r>,
+    selected: &'r HashSet<Oid>,
+    /// Tree id of each commit seen so far (parents are usually among them).
+    commit_trees: HashMap<Oid, Oid>,
+    /// Raw trees read for this commit and for the one before: in a mostly linear history the
+    /// parent's trees are the ones just read.
+    trees_now: HashMap<Oid, Rc<OdbObject<'r>>>,
+    trees_before: HashMap<Oid, Rc<OdbObject<'r>>>,
+    shard: Shard,
+}
+
 impl<'r> TreeWalker<'r> {
-    fn new(repo: &'r Repository, odb: &'r Odb<'r>, commits: &[Oid]) -> TreeWalker<'r> {
+    fn new(repo: &'r Repository, odb: &'r Odb<'r>, selected: &'r HashSet<Oid>) -> TreeWalker<'r> {
         TreeWalker {
             repo,
             odb,
-            selected: commits.iter().copied().collect(),
-            boundary: Vec::new(),
-            path_ids: HashMap::new(),
-            paths: Vec::new(),
-            first_seen: HashMap::new(),
+            selected,
             commit_trees: HashMap::new(),
             trees_now: HashMap::new(),
             trees_before: HashMap::new(),
-            submodules: HashSet::new(),
-            skipped: Vec::new(),
+            shard: Shard::default(),
         }
     }
 
@@ -119,7 +232,8 @@ impl<'r> TreeWalker<'r> {
         let commit = match self.repo.find_commit(oid) {
             Ok(c) => c,
             Err(e) => {
-                self.skipped
+                self.shard
+                    .skipped
                     .push(object_skip(String::new(), &oid.to_string(), &e));
                 return;
             }
@@ -128,8 +242,8 @@ impl<'r> TreeWalker<'r> {
         self.commit_trees.insert(oid, tree);
         let parent_ids: Vec<Oid> = commit.parent_ids().collect();
         for &p in &parent_ids {
-            if !self.selected.contains(&p) && !self.boundary.contains(&p) {
-                self.boundary.push(p);
+            if !self.selected.contains(&p) && !self.shard.boundary.contains(&p) {
+                self.shard.boundary.push(p);
             }
         }
         let parents: Vec<Oid> = parent_ids
@@ -156,7 +270,8 @@ impl<'r> TreeWalker<'r> {
                 Some(tree)
             }
             Err(e) => {
-                self.skipped
+                self.shard
+                    .skipped
                     .push(object_skip(String::new(), &oid.to_string(), &e));
                 None
             }
@@ -174,7 +289,9 @@ impl<'r> TreeWalker<'r> {
                 Ok(t) => Rc::new(t),
                 Err(e) => {
                     let path = String::from_utf8_lossy(path).into_owned();
-                    self.skipped.push(object_skip(path, &oid.to_string(), &e));
+                    self.shard
+                        .skipped
+                        .push(object_skip(path, &oid.to_string(), &e));
                     return None;
                 }
             },
@@ -199,7 +316,7 @@ impl<'r> TreeWalker<'r> {
             Ok(e) => e,
             Err(error) => {
                 let path = String::from_utf8_lossy(prefix).into_owned();
-                self.skipped.push(Skipped {
+                self.shard.skipped.push(Skipped {
                     path,
                     reason: SkipReason::CorruptObject {
                         object: tree.to_string(),
@@ -241,13 +358,16 @@ impl<'r> TreeWalker<'r> {
                     self.diff(entry.id, &parent_subtrees, prefix, commit);
                 }
                 Kind::Blob => {
-                    let path = self.path_id(prefix);
-                    self.first_seen.entry((entry.id, path)).or_insert(commit);
+                    let path = self.shard.path_id(prefix);
+                    self.shard
+                        .first_seen
+                        .entry((entry.id, path))
+                        .or_insert(commit);
                 }
                 Kind::Submodule => {
-                    let path = self.path_id(prefix);
-                    if self.submodules.insert(path) {
-                        self.skipped.push(Skipped {
+                    let path = self.shard.path_id(prefix);
+                    if self.shard.submodules.insert(path) {
+                        self.shard.skipped.push(Skipped {
                             path: String::from_utf8_lossy(prefix).into_owned(),
                             reason: SkipReason::Submodule {
                                 commit: entry.id.to_string(),
@@ -257,53 +377,6 @@ impl<'r> TreeWalker<'r> {
                 }
             }
             prefix.truncate(len);
-        }
-    }
-
-    fn path_id(&mut self, path: &[u8]) -> PathId {
-        if let Some(&id) = self.path_ids.get(path) {
-            return id;
-        }
-        let id = self.paths.len() as PathId;
-        self.paths.push(path.to_vec());
-        self.path_ids.insert(path.to_vec(), id);
-        id
-    }
-
-    fn finish(self, commits: Vec<Oid>) -> History {
-        let mut by_blob: HashMap<Oid, Vec<BlobAppearance>> = HashMap::new();
-        for ((blob, path), commit) in self.first_seen {
-            by_blob
-                .entry(blob)
-                .or_default()
-                .push(BlobAppearance { path, commit });
-        }
-        let paths: Vec<String> = self
-            .paths
-            .iter()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect();
-        let mut blobs: Vec<HistoryBlob> = by_blob
-            .into_iter()
-            .map(|(id, mut appearances)| {
-                appearances.sort_by_key(|a| (a.commit, a.path));
-                HistoryBlob { id, appearances }
-            })
-            .collect();
-        // Versions of one file together, oldest first (ties broken by id, for determinism).
-        blobs.sort_by(|a, b| {
-            let key = |blob: &HistoryBlob| {
-                let first = blob.appearances[0];
-                (first.path, first.commit)
-            };
-            key(a).cmp(&key(b)).then(a.id.cmp(&b.id))
-        });
-        History {
-            commits,
-            boundary: self.boundary,
-            paths,
-            blobs,
-            skipped: self.skipped,
         }
     }
 }
@@ -485,6 +558,43 @@ mod tests {
         assert_eq!(entries[1].id, Oid::from_bytes(&[2; 20]).unwrap());
         assert!(parse_tree(&raw[..raw.len() - 3]).is_err());
         assert!(parse_tree(b"100644 no-nul").is_err());
+    }
+
+    #[test]
+    fn shards_merge_to_the_earliest_commit_per_blob_and_path() {
+        let (x, y) = (
+            Oid::from_bytes(&[1; 20]).unwrap(),
+            Oid::from_bytes(&[2; 20]).unwrap(),
+        );
+        let mut later = Shard::default();
+        let a = later.path_id(b"a.txt");
+        let b = later.path_id(b"b.txt");
+        later.first_seen.insert((x, a), 7);
+        later.first_seen.insert((y, b), 8);
+        later.skipped.push(Skipped {
+            path: "vendor".into(),
+            reason: SkipReason::Submodule { commit: "c".into() },
+        });
+        let mut earlier = Shard::default();
+        let b2 = earlier.path_id(b"b.txt");
+        let a2 = earlier.path_id(b"a.txt");
+        earlier.first_seen.insert((x, a2), 3);
+        earlier.first_seen.insert((x, b2), 4);
+        earlier.skipped = later.skipped.clone();
+        let history = merge(vec![Oid::zero(); 9], vec![later, earlier]);
+
+        assert_eq!(history.paths, vec!["a.txt", "b.txt"]);
+        let x_blob = history.blobs.iter().find(|bl| bl.id == x).unwrap();
+        assert_eq!(
+            x_blob.appearances,
+            vec![
+                BlobAppearance { path: 0, commit: 3 },
+                BlobAppearance { path: 1, commit: 4 }
+            ]
+        );
+        assert_eq!(history.blobs.len(), 2);
+        assert_eq!(history.blobs[0].id, x, "ordered by first path");
+        assert_eq!(history.skipped.len(), 1, "a submodule is named once");
     }
 
     #[test]
