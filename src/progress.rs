@@ -87,13 +87,18 @@ impl Drop for Progress {
 }
 
 fn draw_until_stopped(counters: &Counters, stopped: &mpsc::Receiver<()>) {
-    let started = Instant::now();
     if !matches!(stopped.recv_timeout(DELAY), Err(RecvTimeoutError::Timeout)) {
         return;
     }
     let mut err = std::io::stderr();
+    // MB/s counts from when blob scanning began, not from the history walk before it.
+    let mut scanning_since = None;
     loop {
-        let line = render(counters, started.elapsed());
+        if counters.blobs_total.load(Ordering::Relaxed) > 0 {
+            scanning_since.get_or_insert_with(Instant::now);
+        }
+        let elapsed = scanning_since.map_or(Duration::ZERO, |t| t.elapsed());
+        let line = render(counters, elapsed);
         let _ = write!(err, "\r\x1b[2K{line}");
         let _ = err.flush();
         if !matches!(stopped.recv_timeout(REDRAW), Err(RecvTimeoutError::Timeout)) {
