@@ -72,38 +72,7 @@ pub fn scan_history(
         })
         .collect();
 
-    let mut groups: HashMap<GroupKey, Group> = HashMap::new();
-    for blob in &history.blobs {
-        let Some(findings) = found.get(&blob.id) else {
-            continue;
-        };
-        for appearance in &blob.appearances {
-            let path = &history.paths[appearance.path as usize];
-            // The n-th time a blob has the same secret is matched with the n-th time other
-            // versions of the file have it.
-            let mut seen: HashMap<(&str, &Secret), u32> = HashMap::new();
-            for f in findings {
-                let nth = seen.entry((&f.rule_id, &f.secret)).or_insert(0);
-                let key = GroupKey {
-                    rule_id: f.rule_id.clone(),
-                    path: appearance.path,
-                    secret: f.secret.clone(),
-                    nth: *nth,
-                };
-                *nth += 1;
-                let group = groups.entry(key).or_insert_with(|| Group {
-                    finding: renamed(f, path),
-                    commit: appearance.commit,
-                    blobs: 0,
-                });
-                group.blobs += 1;
-                if appearance.commit < group.commit {
-                    group.finding = renamed(f, path);
-                    group.commit = appearance.commit;
-                }
-            }
-        }
-    }
+    let groups = group_by_secret(history, &found);
 
     let scanned: HashSet<Oid> = history.blobs.iter().map(|b| b.id).collect();
     let mut contents = Contents {
@@ -165,6 +134,47 @@ pub fn scan_history(
         commits: Some(history.commits.len() as u64),
     };
     (findings, stats)
+}
+
+/// Findings of every blob at every path it appeared at, grouped by secret and path, each group
+/// keeping its earliest finding.
+fn group_by_secret(
+    history: &History,
+    found: &HashMap<Oid, Vec<Finding>>,
+) -> HashMap<GroupKey, Group> {
+    let mut groups: HashMap<GroupKey, Group> = HashMap::new();
+    for blob in &history.blobs {
+        let Some(findings) = found.get(&blob.id) else {
+            continue;
+        };
+        for appearance in &blob.appearances {
+            let path = &history.paths[appearance.path as usize];
+            // The n-th time a blob has the same secret is matched with the n-th time other
+            // versions of the file have it.
+            let mut seen: HashMap<(&str, &Secret), u32> = HashMap::new();
+            for f in findings {
+                let nth = seen.entry((&f.rule_id, &f.secret)).or_insert(0);
+                let key = GroupKey {
+                    rule_id: f.rule_id.clone(),
+                    path: appearance.path,
+                    secret: f.secret.clone(),
+                    nth: *nth,
+                };
+                *nth += 1;
+                let group = groups.entry(key).or_insert_with(|| Group {
+                    finding: renamed(f, path),
+                    commit: appearance.commit,
+                    blobs: 0,
+                });
+                group.blobs += 1;
+                if appearance.commit < group.commit {
+                    group.finding = renamed(f, path);
+                    group.commit = appearance.commit;
+                }
+            }
+        }
+    }
+    groups
 }
 
 /// One secret at one path (its first, second... occurrence in the file).
