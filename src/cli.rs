@@ -85,6 +85,10 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub rules: RuleFiles,
 
+    /// Layers of base64 / percent encoding to look through for secrets (0 turns decoding off).
+    #[arg(long, value_name = "N", default_value_t = crate::engine::DEFAULT_DECODE_DEPTH)]
+    pub decode_depth: usize,
+
     /// Print no summary or progress on standard error.
     #[arg(short, long)]
     pub quiet: bool,

@@ -12,7 +12,7 @@ use crate::cli::{
     Cli, ColorChoice, Command, GitArgs, HookCommand, ListFormat, ReportArgs, RuleFiles,
     RulesCommand, ScanArgs,
 };
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineOptions};
 use crate::finding::Finding;
 use crate::hook::{self, Installed, Uninstalled};
 use crate::progress::Progress;
@@ -101,7 +101,13 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
     let started = std::time::Instant::now();
     let (entries, walk_skips) = fs_source::walk(&args.paths, &walk_options);
     let input_bytes = entries.iter().map(|e| e.size).sum();
-    let engine = Engine::for_input_size(rules, input_bytes)?;
+    let engine = Engine::with_options(
+        rules,
+        EngineOptions {
+            input_bytes,
+            decode_depth: report_args.decode_depth,
+        },
+    )?;
 
     let mut out = open_output(report_args.output.as_deref())?;
     // JSON Lines streams findings as they are made; the other formats are written at the end.
@@ -156,7 +162,13 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
     let progress = Progress::start(!report_args.quiet);
     // The engine is built while the history is read: neither needs the other.
     let (engine, listed) = std::thread::scope(|s| {
-        let engine = s.spawn(|| Engine::new(rules));
+        let engine = s.spawn(|| {
+            let options = EngineOptions {
+                input_bytes: u64::MAX,
+                decode_depth: report_args.decode_depth,
+            };
+            Engine::with_options(rules, options)
+        });
         let listed = git_source::select_commits(&repo, &selection).map(|selected| {
             progress.set_commits_total(selected.commits.len());
             let history =
@@ -207,7 +219,11 @@ fn scan_staged(path: &Path, report_args: &ReportArgs) -> Result<Outcome> {
                 .sum()
         })
         .unwrap_or(u64::MAX);
-    let engine = Engine::for_input_size(load_rules(&report_args.rules)?, staged_bytes)?;
+    let options = EngineOptions {
+        input_bytes: staged_bytes,
+        decode_depth: report_args.decode_depth,
+    };
+    let engine = Engine::with_options(load_rules(&report_args.rules)?, options)?;
     let (findings, mut stats) = scan::staged::scan_staged(&engine, &changes, &reader);
     stats.elapsed = started.elapsed();
     let out = open_output(report_args.output.as_deref())?;

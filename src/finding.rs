@@ -90,6 +90,9 @@ pub struct Finding {
     pub offset: usize,
     pub secret: Secret,
     pub fingerprint: String,
+    /// `base64` or `percent` when the secret was found inside an encoded value (the location
+    /// is then that of the encoded value).
+    pub encoding: Option<&'static str>,
     pub commit: Option<CommitInfo>,
 }
 

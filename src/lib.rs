@@ -29,3 +29,6 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod summary;
+
+#[cfg(test)]
+mod test_support;

@@ -3,7 +3,7 @@
 //! An example passes when scanning it reports the rule (so its keywords, window and filters are
 //! exercised, not just its regex); a negative example passes when scanning it does not.
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Match};
 
 /// One example that did not behave as its rule says, or that another rule reports too.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +75,9 @@ pub fn check_examples(engine: &Engine) -> Vec<ExampleFailure> {
                 let other_rule = rules.get(other.rule);
                 if other.rule != index
                     && !other_rule.spec.generic
-                    && own.iter().any(|m| m.secret == other.secret)
+                    && own
+                        .iter()
+                        .any(|m| value_of(example, m) == value_of(example, other))
                 {
                     failures.push(fail(
                         FailureKind::AlsoMatchedBy(other_rule.id().to_string()),
@@ -95,6 +97,14 @@ pub fn check_examples(engine: &Engine) -> Vec<ExampleFailure> {
         }
     }
     failures
+}
+
+/// The secret a match reports: the decoded value, or the matched text.
+fn value_of<'a>(text: &'a str, m: &'a Match) -> &'a [u8] {
+    match &m.decoded {
+        Some((value, _)) => value,
+        None => &text.as_bytes()[m.secret.clone()],
+    }
 }
 
 #[cfg(test)]

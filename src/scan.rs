@@ -60,7 +60,10 @@ pub fn scan_bytes(engine: &Engine, path: &str, data: &[u8]) -> Vec<Finding> {
         let (line, column) = lines.position(m.secret.start);
         let last_char = last_char_start(data, m.secret.clone());
         let (end_line, end_column) = lines.position(last_char);
-        let secret = Secret::new(&data[m.secret.clone()]);
+        let secret = match &m.decoded {
+            Some((value, _)) => Secret::new(value),
+            None => Secret::new(&data[m.secret.clone()]),
+        };
         findings.push(Finding {
             rule_id: rule.spec.id.clone(),
             rule_name: rule.spec.name.clone(),
@@ -73,6 +76,7 @@ pub fn scan_bytes(engine: &Engine, path: &str, data: &[u8]) -> Vec<Finding> {
             offset: m.secret.start,
             fingerprint: fingerprint(&rule.spec.id, path, &secret),
             secret,
+            encoding: m.decoded.as_ref().map(|(_, e)| e.as_str()),
             commit: None,
         });
     }
@@ -163,27 +167,9 @@ fn scan_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::RuleSet;
 
     fn engine() -> Engine {
-        let mut set = RuleSet::default();
-        set.add_toml(
-            "t.toml",
-            r#"
-[[rules]]
-id = "demo-token"
-name = "Demo token"
-description = "d"
-severity = "high"
-keywords = ["demo_"]
-regex = '''\b(demo_[a-z0-9]{8})\b'''
-examples = ["demo_abcd1234"]
-negative_examples = ["demo_abc"]
-"#,
-            true,
-        )
-        .unwrap();
-        Engine::new(set).unwrap()
+        crate::test_support::engine_from(crate::test_support::DEMO_RULE)
     }
 
     #[test]

@@ -66,6 +66,8 @@ fn finds_every_planted_secret_and_no_decoy() {
         (".env", "aws-secret-access-key"),
         ("config/app.yaml", "database-uri-password"),
         ("config/app.yaml", "generic-password"),
+        ("k8s/secret.yaml", "generic-password"),
+        ("k8s/secret.yaml", "gitlab-pat"),
         ("keys/deploy_rsa", "private-key-pem"),
         ("src/client.py", "github-pat"),
     ];
@@ -79,6 +81,40 @@ fn finds_every_planted_secret_and_no_decoy() {
         found.iter().all(|(p, _)| p != "config/placeholders.yaml"),
         "a placeholder was reported: {found:?}"
     );
+}
+
+#[test]
+fn secrets_inside_base64_are_found_at_the_encoded_value() {
+    let findings = scan_json(&["--show-secrets"]);
+    let secrets = planted();
+    let k8s: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["path"] == "k8s/secret.yaml")
+        .collect();
+    assert_eq!(k8s.len(), 2, "{k8s:?}");
+    let password = k8s
+        .iter()
+        .find(|f| f["rule_id"] == "generic-password")
+        .unwrap();
+    assert_eq!(password["secret"], secrets["k8s_password"].as_str());
+    assert_eq!(password["encoding"], "base64");
+    // Line 8 is `  password: <base64>`; the location is the encoded value's.
+    assert_eq!(
+        (password["line"].as_u64(), password["column"].as_u64()),
+        (Some(8), Some(13))
+    );
+    let token = k8s.iter().find(|f| f["rule_id"] == "gitlab-pat").unwrap();
+    assert_eq!(token["secret"], secrets["gitlab_token_in_b64"].as_str());
+    let (_, no_decode, _) = run(&[
+        "scan",
+        tree().join("k8s").to_str().unwrap(),
+        "-f",
+        "json",
+        "-q",
+        "--decode-depth",
+        "0",
+    ]);
+    assert!(!no_decode.contains("gitlab-pat"), "{no_decode}");
 }
 
 #[test]

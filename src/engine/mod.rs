@@ -6,6 +6,7 @@
 //! The engine knows nothing of paths, git or reports: a source hands it bytes, and what it
 //! returns are byte ranges that the finding layer turns into locations.
 
+pub mod decode;
 pub mod entropy;
 pub mod placeholder;
 mod prefilter;
@@ -16,9 +17,13 @@ use std::sync::Arc;
 
 use regex_automata::Input;
 
+pub use decode::Encoding;
 pub use prefilter::Prefilter;
 
 use crate::rules::{Rule, RuleSet};
+
+/// How many layers of encoding are looked through by default (base64 inside base64, say).
+pub const DEFAULT_DECODE_DEPTH: usize = 2;
 
 /// How far a window may grow to reach the start or end of its line, so that `^`/`$` rules work
 /// without a minified single-line file turning every window into the whole file.
@@ -33,6 +38,9 @@ pub struct Match {
     pub secret: Range<usize>,
     /// Where the whole regex match is (name, operator and value, for assignment rules).
     pub whole: Range<usize>,
+    /// For a secret found inside an encoded value: the decoded secret (`secret` and `whole`
+    /// are then the span of the encoded value) and the outermost encoding.
+    pub decoded: Option<(Box<[u8]>, Encoding)>,
 }
 
 /// Why an engine could not be built.
@@ -50,6 +58,26 @@ pub struct Engine {
 struct Inner {
     rules: RuleSet,
     prefilter: Prefilter,
+    decode_depth: usize,
+}
+
+/// How an engine is tuned.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineOptions {
+    /// About how many bytes will be scanned: a small input gets a prefilter that is quick to
+    /// build (a pre-commit hook), a large one the fastest per byte.
+    pub input_bytes: u64,
+    /// Layers of base64/percent encoding to look through (0: none).
+    pub decode_depth: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> EngineOptions {
+        EngineOptions {
+            input_bytes: u64::MAX,
+            decode_depth: DEFAULT_DECODE_DEPTH,
+        }
+    }
 }
 
 /// One search window: rule `rule` over `range`.
@@ -71,17 +99,30 @@ thread_local! {
 pub const SMALL_INPUT: u64 = 1 << 20;
 
 impl Engine {
-    /// An engine tuned for throughput on large inputs.
+    /// An engine with the default options (tuned for large inputs).
     pub fn new(rules: RuleSet) -> Result<Engine, EngineError> {
-        Engine::for_input_size(rules, u64::MAX)
+        Engine::with_options(rules, EngineOptions::default())
     }
 
-    /// An engine tuned for scanning about `bytes` of input: quick to build when that is small
-    /// (a pre-commit hook), fastest per byte when it is large.
+    /// An engine tuned for scanning about `bytes` of input, decoding with the default depth.
     pub fn for_input_size(rules: RuleSet, bytes: u64) -> Result<Engine, EngineError> {
-        let prefilter = Prefilter::new(&rules, bytes < SMALL_INPUT)?;
+        Engine::with_options(
+            rules,
+            EngineOptions {
+                input_bytes: bytes,
+                ..EngineOptions::default()
+            },
+        )
+    }
+
+    pub fn with_options(rules: RuleSet, options: EngineOptions) -> Result<Engine, EngineError> {
+        let prefilter = Prefilter::new(&rules, options.input_bytes < SMALL_INPUT)?;
         Ok(Engine {
-            inner: Arc::new(Inner { rules, prefilter }),
+            inner: Arc::new(Inner {
+                rules,
+                prefilter,
+                decode_depth: options.decode_depth,
+            }),
         })
     }
 
@@ -93,8 +134,17 @@ impl Engine {
         self.inner.rules.get(index)
     }
 
-    /// Finds every secret in `haystack`, in order of position (then rule).
+    /// Finds every secret in `haystack`, including inside base64 and percent-encoded values,
+    /// in order of position (then rule).
     pub fn scan(&self, haystack: &[u8]) -> Vec<Match> {
+        let mut matches = self.scan_plain(haystack);
+        self.scan_encoded(haystack, self.inner.decode_depth, &mut matches);
+        resolve_overlaps(&self.inner.rules, &mut matches);
+        matches
+    }
+
+    /// The rules over the bytes as they are.
+    fn scan_plain(&self, haystack: &[u8]) -> Vec<Match> {
         let mut matches = Vec::new();
         WINDOWS.with(|cell| {
             let mut windows = cell.borrow_mut();
@@ -104,8 +154,50 @@ impl Engine {
                 self.confirm(haystack, window, &mut matches);
             }
         });
-        resolve_overlaps(&self.inner.rules, &mut matches);
         matches
+    }
+
+    /// The rules over every encoded value that decodes to text, with the value's key in front
+    /// of it (`password = "<decoded>"`) so that name-based rules apply; matches are reported
+    /// at the encoded value.
+    fn scan_encoded(&self, haystack: &[u8], depth: usize, out: &mut Vec<Match>) {
+        if depth == 0 {
+            return;
+        }
+        for candidate in decode::candidates(haystack) {
+            let encoded = &haystack[candidate.span.clone()];
+            let Some(decoded) = decode::decode(candidate.encoding, encoded) else {
+                continue;
+            };
+            let (text, value_start) = match &candidate.name {
+                Some(name) => {
+                    let mut text = haystack[name.clone()].to_vec();
+                    text.extend_from_slice(b" = \"");
+                    let start = text.len();
+                    text.extend_from_slice(&decoded);
+                    text.extend_from_slice(b"\"\n");
+                    (text, start)
+                }
+                None => (decoded, 0),
+            };
+            let mut inner = self.scan_plain(&text);
+            self.scan_encoded(&text, depth - 1, &mut inner);
+            for m in inner {
+                if m.secret.end <= value_start {
+                    continue;
+                }
+                let value = match m.decoded {
+                    Some((value, _)) => value,
+                    None => text[m.secret.clone()].into(),
+                };
+                out.push(Match {
+                    rule: m.rule,
+                    secret: candidate.span.clone(),
+                    whole: candidate.span.clone(),
+                    decoded: Some((value, candidate.encoding)),
+                });
+            }
+        }
     }
 
     fn collect_windows(&self, haystack: &[u8], windows: &mut Vec<Window>) {
@@ -150,6 +242,7 @@ impl Engine {
                     rule: window.rule,
                     secret: secret_span.range(),
                     whole: whole.range(),
+                    decoded: None,
                 });
             }
         }
@@ -167,6 +260,9 @@ fn accepts(rule: &Rule, secret: &[u8], whole: &[u8]) -> bool {
         }
     }
     if rule.spec.filter_placeholders && placeholder::is_placeholder(secret) {
+        return false;
+    }
+    if rule.spec.filter_identifiers && placeholder::looks_like_identifier(secret) {
         return false;
     }
     !rule.is_allowed(secret, whole)
@@ -201,24 +297,55 @@ fn snap_to_lines(haystack: &[u8], start: usize, end: usize) -> Range<usize> {
     start..end
 }
 
-/// Orders matches by position and drops duplicates: the same rule on the same secret, and a
-/// generic rule's match where a specific rule matched an overlapping secret.
+/// Orders matches by position and drops duplicates: the same rule on the same secret (a
+/// decoded match is kept over a plain one of the encoded text), and a generic rule's match
+/// where a specific rule matched an overlapping secret.
 fn resolve_overlaps(rules: &RuleSet, matches: &mut Vec<Match>) {
-    matches.sort_unstable_by_key(|m| (m.secret.start, m.secret.end, m.rule));
-    matches.dedup_by(|b, a| a.rule == b.rule && a.secret == b.secret);
-    let specific: Vec<Range<usize>> = matches
+    matches.sort_by(|a, b| {
+        (
+            a.secret.start,
+            a.secret.end,
+            a.rule,
+            a.decoded.is_none(),
+            &a.decoded,
+        )
+            .cmp(&(
+                b.secret.start,
+                b.secret.end,
+                b.rule,
+                b.decoded.is_none(),
+                &b.decoded,
+            ))
+    });
+    matches.dedup_by(|b, a| {
+        a.rule == b.rule && a.secret == b.secret && (b.decoded.is_none() || a.decoded == b.decoded)
+    });
+    // A specific rule that matched the text as it is outranks generic rules there, and outranks
+    // whatever was found by decoding that same text (the provider rule already knows the
+    // encoded form, e.g. a base64 service-account key).
+    let specific_plain: Vec<Range<usize>> = matches
         .iter()
-        .filter(|m| !rules.get(m.rule).spec.generic)
+        .filter(|m| !rules.get(m.rule).spec.generic && m.decoded.is_none())
         .map(|m| m.secret.clone())
         .collect();
-    if specific.len() == matches.len() {
-        return;
-    }
+    let specific_decoded: Vec<Range<usize>> = matches
+        .iter()
+        .filter(|m| !rules.get(m.rule).spec.generic && m.decoded.is_some())
+        .map(|m| m.secret.clone())
+        .collect();
+    let overlaps = |spans: &[Range<usize>], m: &Match| {
+        spans
+            .iter()
+            .any(|s| s.start < m.secret.end && m.secret.start < s.end)
+    };
     matches.retain(|m| {
-        !rules.get(m.rule).spec.generic
-            || !specific
-                .iter()
-                .any(|s| s.start < m.secret.end && m.secret.start < s.end)
+        let generic = rules.get(m.rule).spec.generic;
+        match (&m.decoded, generic) {
+            (None, false) => true,
+            (None, true) => !overlaps(&specific_plain, m) && !overlaps(&specific_decoded, m),
+            (Some(_), false) => !overlaps(&specific_plain, m),
+            (Some(_), true) => !overlaps(&specific_plain, m) && !overlaps(&specific_decoded, m),
+        }
     });
 }
 
@@ -226,24 +353,13 @@ fn resolve_overlaps(rules: &RuleSet, matches: &mut Vec<Match>) {
 mod tests {
     use super::*;
 
-    fn engine(toml: &str) -> Engine {
-        let mut set = RuleSet::default();
-        set.add_toml("test.toml", toml, true)
-            .expect("valid test rules");
-        Engine::new(set).expect("engine builds")
+    use crate::test_support::{engine_from as engine, DEMO_RULE};
+
+    fn rules() -> String {
+        DEMO_RULE.to_string() + GENERIC_RULE
     }
 
-    const RULES: &str = r#"
-[[rules]]
-id = "demo-token"
-name = "Demo token"
-description = "d"
-severity = "high"
-keywords = ["demo_"]
-regex = '''\b(demo_[a-z0-9]{8})\b'''
-examples = ["demo_abcd1234"]
-negative_examples = ["demo_abc"]
-
+    const GENERIC_RULE: &str = r#"
 [[rules]]
 id = "demo-generic"
 name = "Generic"
@@ -259,7 +375,7 @@ negative_examples = ['token = "aaaaaaaa"']
 
     #[test]
     fn finds_secret_near_keyword() {
-        let e = engine(RULES);
+        let e = engine(&rules());
         let hay = b"x = 1\ny = demo_abcd1234 and more\n";
         let m = e.scan(hay);
         assert_eq!(m.len(), 1);
@@ -268,20 +384,20 @@ negative_examples = ['token = "aaaaaaaa"']
 
     #[test]
     fn keyword_is_case_insensitive_but_regex_decides() {
-        let e = engine(RULES);
+        let e = engine(&rules());
         assert!(e.scan(b"DEMO_abcd1234").is_empty());
     }
 
     #[test]
     fn truncated_window_does_not_shorten_a_match() {
         // The token continues past what a window would cover; \b must see the real next byte.
-        let e = engine(RULES);
+        let e = engine(&rules());
         assert!(e.scan(b"demo_abcd12345").is_empty());
     }
 
     #[test]
     fn generic_yields_to_specific() {
-        let e = engine(RULES);
+        let e = engine(&rules());
         let hay = br#"token = "demo_abcd1234""#;
         let m = e.scan(hay);
         assert_eq!(m.len(), 1);
@@ -290,7 +406,7 @@ negative_examples = ['token = "aaaaaaaa"']
 
     #[test]
     fn entropy_and_placeholder_filters() {
-        let e = engine(RULES);
+        let e = engine(&rules());
         assert!(e.scan(br#"token = "aaaaaaaa""#).is_empty());
         assert!(e.scan(br#"token = "${TOKEN_VALUE}""#).is_empty());
         assert_eq!(e.scan(br#"token = "q8Zr7TmW""#).len(), 1);
@@ -298,7 +414,7 @@ negative_examples = ['token = "aaaaaaaa"']
 
     #[test]
     fn many_hits_in_one_line_are_all_found() {
-        let e = engine(RULES);
+        let e = engine(&rules());
         let mut hay = Vec::new();
         for i in 0..200 {
             hay.extend_from_slice(format!("demo_abcd{i:04};").as_bytes());

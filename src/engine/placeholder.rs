@@ -225,9 +225,90 @@ fn runs(s: &[u8]) -> impl Iterator<Item = usize> + '_ {
     s.chunk_by(|a, b| a == b).map(<[u8]>::len)
 }
 
+/// Does `value` read like a name in code (`X509RequestInheritOptions`, `_bindgen_ty_7`,
+/// `&derived_key`, `Curve25519SeedBin`) rather than a random secret (`Hs5Lm8Qw2Vt6Zp`)?
+/// Either snake_case (lowercase letters, digits and underscores, at least one underscore), or
+/// made of words: long runs between case changes and digits (random tokens change class every
+/// character or two) with vowels among the lowercase letters at least as often as random letters have them (~19%).
+pub fn looks_like_identifier(value: &[u8]) -> bool {
+    let value = value
+        .strip_prefix(b"&")
+        .or_else(|| value.strip_prefix(b"*"))
+        .unwrap_or(value);
+    if value.is_empty()
+        || value[0].is_ascii_digit()
+        || !value
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return false;
+    }
+    let letters = value.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    if letters == 0 {
+        return false;
+    }
+    if value.contains(&b'_') && !value.iter().any(u8::is_ascii_uppercase) {
+        return true;
+    }
+    let mut segments = 0usize;
+    let mut chars = 0usize;
+    let mut prev: Option<u8> = None;
+    for &b in value {
+        if b == b'_' {
+            prev = None;
+            continue;
+        }
+        chars += 1;
+        let boundary = match prev {
+            None => true,
+            Some(p) => {
+                (p.is_ascii_digit() != b.is_ascii_digit())
+                    || (p.is_ascii_lowercase() && b.is_ascii_uppercase())
+            }
+        };
+        segments += usize::from(boundary);
+        prev = Some(b);
+    }
+    // Vowels among lowercase letters: acronyms (`CF`, `NCrypt`) have none, words do.
+    let lower = value.iter().filter(|b| b.is_ascii_lowercase()).count();
+    let vowels = value.iter().filter(|b| b"aeiou".contains(b)).count();
+    lower >= 3 && chars as f64 / segments as f64 >= 3.5 && vowels as f64 / lower as f64 >= 0.2
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_placeholder;
+    use super::{is_placeholder, looks_like_identifier};
+
+    #[test]
+    fn identifiers_versus_random_tokens() {
+        for id in [
+            "X509RequestInheritOptions",
+            "_bindgen_ty_7",
+            "MI_UserCredentials_0",
+            "Curve25519SeedBin",
+            "&derived_key",
+            "x25519_generate_private_key",
+            "vld1q_u64",
+            "passwordField",
+            "CFStringRef",
+            "BCryptDestroySecretFn",
+        ] {
+            assert!(looks_like_identifier(id.as_bytes()), "{id}");
+        }
+        for token in [
+            "Hs5Lm8Qw2Vt6Zp",
+            "q8Zr7TmW2vLx9KpN4dRs",
+            "n7Wq2Zr5Xv8Lm4Tk",
+            "Zq8!vR2#pLm9xT4w",
+            "Bucket#cache2024!",
+            "b7Rk2Qz9Xv4Lm8Tn3Wp6",
+            "StSboe9nqzhdbJoHXN",
+            "kJCYKoMYPyl53M0ijirprDWzwf032Qq",
+            "Post$offset822$",
+        ] {
+            assert!(!looks_like_identifier(token.as_bytes()), "{token}");
+        }
+    }
 
     #[test]
     fn placeholders() {

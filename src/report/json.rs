@@ -21,6 +21,8 @@ struct Record<'a> {
     secret: String,
     fingerprint: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    encoding: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     author: Option<&'a str>,
@@ -47,6 +49,7 @@ fn record(show_secrets: bool, f: &Finding) -> Record<'_> {
         end_column: f.end_column,
         secret: super::secret_text(show_secrets, f),
         fingerprint: &f.fingerprint,
+        encoding: f.encoding,
         commit: c.map(|c| c.commit.as_str()),
         author: c.map(|c| c.author.as_str()),
         email: c.map(|c| c.email.as_str()),

@@ -166,6 +166,9 @@ fn result(
     if ctx.show_secrets {
         properties["secret"] = json!(f.secret.expose());
     }
+    if let Some(encoding) = f.encoding {
+        properties["encoding"] = json!(encoding);
+    }
     if let Some(c) = &f.commit {
         properties["commit"] = json!(c.commit);
         properties["author"] = json!(c.author);
@@ -188,7 +191,7 @@ fn result(
     let mut r = json!({
         "ruleId": f.rule_id,
         "level": level(f.severity),
-        "message": { "text": format!("{} found in {} at line {}. Rotate it and remove it from the source.{where_}", f.rule_name, f.path, f.line) },
+        "message": { "text": format!("{} found{} in {} at line {}. Rotate it and remove it from the source.{where_}", f.rule_name, encoded_note(f), f.path, f.line) },
         "locations": [{
             "physicalLocation": {
                 "artifactLocation": artifact(ctx, &f.path),
@@ -210,6 +213,12 @@ fn result(
         r["ruleIndex"] = json!(i);
     }
     r
+}
+
+fn encoded_note(f: &Finding) -> String {
+    f.encoding
+        .map(|e| format!(" inside a {e}-encoded value"))
+        .unwrap_or_default()
 }
 
 fn artifact(ctx: &ReportContext<'_>, path: &str) -> Value {

@@ -57,6 +57,9 @@ pub fn write_text(
             f.rule_id,
             style.paint("1", &secret_text(ctx.show_secrets, f)),
         )?;
+        if let Some(encoding) = f.encoding {
+            write!(out, "  ({encoding}-encoded)")?;
+        }
         writeln!(out)?;
         if let Some(c) = &f.commit {
             let short = &c.commit[..c.commit.len().min(12)];

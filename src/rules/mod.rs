@@ -320,17 +320,7 @@ impl RuleSet {
 mod tests {
     use super::*;
 
-    const GOOD: &str = r#"
-[[rules]]
-id = "demo-token"
-name = "Demo token"
-description = "A token for tests."
-severity = "high"
-keywords = ["demo_"]
-regex = '''\b(demo_[a-z0-9]{8})\b'''
-examples = ["t = demo_abcd1234"]
-negative_examples = ["t = demo_abc"]
-"#;
+    use crate::test_support::DEMO_RULE as GOOD;
 
     #[test]
     fn embedded_rules_load_and_compile() {

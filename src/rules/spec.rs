@@ -81,6 +81,10 @@ pub struct RuleSpec {
     /// Apply the built-in placeholder filter (`${VAR}`, `<token>`, `xxxx`, `changeme`, ...).
     #[serde(default = "yes")]
     pub filter_placeholders: bool,
+    /// Drop secrets that read like names in code (`X509RequestInheritOptions`, `_bindgen_ty_7`):
+    /// for generic rules, whose values may be expressions rather than literals.
+    #[serde(default)]
+    pub filter_identifiers: bool,
     /// A generic rule yields to any specific rule whose secret overlaps its own.
     #[serde(default)]
     pub generic: bool,

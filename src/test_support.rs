@@ -1,0 +1,25 @@
+//! Small rule sets and engines for unit tests (compiled in test builds only).
+
+use crate::engine::Engine;
+use crate::rules::RuleSet;
+
+/// One specific rule: `demo_` followed by eight lowercase letters or digits.
+pub const DEMO_RULE: &str = r#"
+[[rules]]
+id = "demo-token"
+name = "Demo token"
+description = "A token for tests."
+severity = "high"
+keywords = ["demo_"]
+regex = '''\b(demo_[a-z0-9]{8})\b'''
+examples = ["t = demo_abcd1234"]
+negative_examples = ["t = demo_abc"]
+"#;
+
+/// An engine over the rules in `toml`, loaded the way user rules are.
+pub fn engine_from(toml: &str) -> Engine {
+    let mut set = RuleSet::default();
+    set.add_toml("test.toml", toml, true)
+        .expect("valid test rules");
+    Engine::new(set).expect("engine builds")
+}
