@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::report::Format;
 
 /// leakhound finds secrets (API keys, tokens, private keys, passwords, SNMP communities) in
-/// working trees before they ship.
+/// working trees and git history before they ship.
 ///
 /// Exit codes: 0 no findings, 1 findings, 2 error.
 #[derive(Debug, Parser)]
@@ -19,8 +19,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan files and directories (default: the current directory).
+    /// Scan files and directories (default: the current directory), or the staged changes.
     Scan(ScanArgs),
+    /// Scan the history of a git repository: every commit of every ref, or a range of them.
+    Git(GitArgs),
+    /// Install or remove the git pre-commit hook.
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// List or check the rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -57,12 +62,9 @@ pub struct RuleFiles {
     pub config: Vec<PathBuf>,
 }
 
+/// What every scanning command shares: the report, the rules, limits and threads.
 #[derive(Debug, Args)]
-pub struct ScanArgs {
-    /// Files or directories to scan.
-    #[arg(value_name = "PATH", default_value = ".")]
-    pub paths: Vec<PathBuf>,
-
+pub struct ReportArgs {
     /// Report format.
     #[arg(short, long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -75,15 +77,8 @@ pub struct ScanArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
-    /// Scan files that .gitignore, .ignore and git excludes would skip.
-    #[arg(long)]
-    pub no_ignore: bool,
-
-    /// Follow symbolic links.
-    #[arg(long)]
-    pub follow: bool,
-
-    /// Skip (and report) files larger than this; accepts K, M, G suffixes (powers of 1024).
+    /// Skip (and report) files or blobs larger than this; accepts K, M, G suffixes (powers of
+    /// 1024).
     #[arg(long, value_name = "SIZE", default_value = "50M", value_parser = parse_size)]
     pub max_file_size: u64,
 
@@ -94,7 +89,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", default_value_t = crate::engine::DEFAULT_DECODE_DEPTH)]
     pub decode_depth: usize,
 
-    /// Print no summary on standard error.
+    /// Print no summary or progress on standard error.
     #[arg(short, long)]
     pub quiet: bool,
 
@@ -105,6 +100,81 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan (with --staged: the repository, default the current one).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Scan what `git commit` would record: the staged changes, reporting only secrets on lines
+    /// they add or modify (what the pre-commit hook runs).
+    #[arg(long, conflicts_with_all = ["no_ignore", "follow"])]
+    pub staged: bool,
+
+    /// Scan files that .gitignore, .ignore and git excludes would skip.
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Follow symbolic links.
+    #[arg(long)]
+    pub follow: bool,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// The repository (or a directory inside it).
+    #[arg(value_name = "REPO", default_value = ".")]
+    pub repo: PathBuf,
+
+    /// Scan only commits reachable from B but not from A (either side defaults to HEAD).
+    #[arg(long, value_name = "A..B", conflicts_with_all = ["since", "refs"])]
+    pub range: Option<String>,
+
+    /// Scan only commits that are not reachable from REV, e.g. the last release tag.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+
+    /// Scan the history of this ref or revision instead of every ref (repeatable).
+    #[arg(long = "ref", value_name = "REF")]
+    pub refs: Vec<String>,
+
+    /// Scan the staged changes instead of the history (the same as `scan --staged`).
+    #[arg(long, conflicts_with_all = ["range", "since", "refs"])]
+    pub staged: bool,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Install a git pre-commit hook that runs `leakhound scan --staged`.
+    Install(HookInstallArgs),
+    /// Remove the pre-commit hook that `hook install` wrote (and no other).
+    Uninstall(HookArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// The repository (or a directory inside it).
+    #[arg(value_name = "REPO", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct HookInstallArgs {
+    /// Replace an existing pre-commit hook that leakhound did not write (it is kept beside it as
+    /// `pre-commit.before-leakhound`).
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub hook: HookArgs,
 }
 
 #[derive(Debug, Args)]

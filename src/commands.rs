@@ -3,18 +3,27 @@
 //! Errors here are `anyhow` errors with context; `main` prints them as one line, exit code 2.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::{Cli, ColorChoice, Command, ListFormat, RuleFiles, RulesCommand, ScanArgs};
+use crate::cli::{
+    Cli, ColorChoice, Command, GitArgs, HookCommand, ListFormat, ReportArgs, RuleFiles,
+    RulesCommand, ScanArgs,
+};
 use crate::engine::{Engine, EngineOptions};
-use crate::report::{self, Format, ReportContext};
+use crate::finding::Finding;
+use crate::hook::{self, Installed, Uninstalled};
+use crate::progress::Progress;
+use crate::report::{self, Format, ReportContext, Revision};
 use crate::rule_check::check_examples;
 use crate::rules::RuleSet;
-use crate::scan::{self, FileOptions};
+use crate::scan::{self, FileOptions, Stats};
 use crate::source::fs::{self as fs_source, WalkOptions};
+use crate::source::git::{self as git_source, CommitSelection};
+use crate::source::git_history::{self, BlobReader};
+use crate::source::staged;
 use crate::summary::write_summary;
 
 /// How a command ended (errors are the `Err` side).
@@ -37,7 +46,18 @@ impl Outcome {
 
 pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
+        Command::Scan(args) if args.staged => {
+            let repo = match args.paths.as_slice() {
+                [one] => one.clone(),
+                _ => bail!("--staged scans one repository; give at most one PATH"),
+            };
+            scan_staged(&repo, &args.report)
+        }
         Command::Scan(args) => scan(&args),
+        Command::Git(args) if args.staged => scan_staged(&args.repo, &args.report),
+        Command::Git(args) => scan_history(&args),
+        Command::Hook(HookCommand::Install(args)) => hook_install(&args.hook.repo, args.force),
+        Command::Hook(HookCommand::Uninstall(args)) => hook_uninstall(&args.repo),
         Command::Rules(RulesCommand::List(args)) => rules_list(&args.rules, args.format),
         Command::Rules(RulesCommand::Check(args)) => rules_check(&args.rules),
     }
@@ -51,13 +71,8 @@ fn build_engine(files: &RuleFiles) -> Result<Engine> {
     Ok(Engine::new(load_rules(files)?)?)
 }
 
-fn scan(args: &ScanArgs) -> Result<Outcome> {
-    for path in &args.paths {
-        if let Err(e) = std::fs::metadata(path) {
-            bail!("cannot scan {}: {}", path.display(), e);
-        }
-    }
-    if let Some(n) = args.threads {
+fn set_threads(threads: Option<usize>) -> Result<()> {
+    if let Some(n) = threads {
         if n == 0 {
             bail!("--threads must be at least 1");
         }
@@ -66,11 +81,22 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
             .num_threads(n)
             .build_global();
     }
-    let rules = load_rules(&args.rules)?;
+    Ok(())
+}
+
+fn scan(args: &ScanArgs) -> Result<Outcome> {
+    let report_args = &args.report;
+    for path in &args.paths {
+        if let Err(e) = std::fs::metadata(path) {
+            bail!("cannot scan {}: {}", path.display(), e);
+        }
+    }
+    set_threads(report_args.threads)?;
+    let rules = load_rules(&report_args.rules)?;
     let walk_options = WalkOptions {
         honor_ignore_files: !args.no_ignore,
         follow_links: args.follow,
-        threads: args.threads.unwrap_or(0),
+        threads: report_args.threads.unwrap_or(0),
     };
     let started = std::time::Instant::now();
     let (entries, walk_skips) = fs_source::walk(&args.paths, &walk_options);
@@ -79,11 +105,167 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
         rules,
         EngineOptions {
             input_bytes,
-            decode_depth: args.decode_depth,
+            decode_depth: report_args.decode_depth,
         },
     )?;
 
-    let mut out = open_output(args.output.as_deref())?;
+    let mut out = open_output(report_args.output.as_deref())?;
+    // JSON Lines streams findings as they are made; the other formats are written at the end.
+    let stream = Mutex::new((&mut out, None::<io::Error>));
+    let on_finding = |f: &Finding| {
+        if report_args.format == Format::Jsonl {
+            let mut guard = stream.lock().unwrap_or_else(|e| e.into_inner());
+            let (w, err) = &mut *guard;
+            if err.is_none() {
+                if let Err(e) = report::write_jsonl_line(&mut **w, report_args.show_secrets, f) {
+                    *err = Some(e);
+                }
+            }
+        }
+    };
+    let file_options = FileOptions {
+        max_file_size: report_args.max_file_size,
+    };
+    let (findings, mut stats) = scan::scan_files(&engine, &entries, &file_options, &on_finding);
+    let stream_error = stream.into_inner().unwrap_or_else(|e| e.into_inner()).1;
+    stats.skipped.extend(walk_skips);
+    stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    stats.elapsed = started.elapsed();
+    if let Some(e) = stream_error {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            return Err(e).context("cannot write the report");
+        }
+    }
+    let finished = Finished {
+        engine: &engine,
+        stats: &stats,
+        findings: &findings,
+        root: fs_source::report_base(&args.paths),
+        revision: None,
+        streamed: true,
+    };
+    finish(report_args, out, &finished)
+}
+
+/// `git [REPO]`: the history of every ref, or of the selected commits.
+fn scan_history(args: &GitArgs) -> Result<Outcome> {
+    let report_args = &args.report;
+    set_threads(report_args.threads)?;
+    let repo = git_source::open(&args.repo)?;
+    let rules = load_rules(&report_args.rules)?;
+    let started = std::time::Instant::now();
+    let selection = CommitSelection {
+        refs: args.refs.clone(),
+        since: args.since.clone(),
+        range: args.range.clone(),
+    };
+    let progress = Progress::start(!report_args.quiet);
+    // The engine is built while the history is read: neither needs the other.
+    let (engine, listed) = std::thread::scope(|s| {
+        let engine = s.spawn(|| {
+            let options = EngineOptions {
+                input_bytes: u64::MAX,
+                decode_depth: report_args.decode_depth,
+            };
+            Engine::with_options(rules, options)
+        });
+        let listed = git_source::select_commits(&repo, &selection).map(|selected| {
+            progress.set_commits_total(selected.commits.len());
+            let history =
+                git_history::enumerate(&repo, selected.commits, &|n| progress.set_commits_done(n));
+            (selected.skipped, history)
+        });
+        let engine = engine
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (engine, listed)
+    });
+    let (skipped, history) = listed?;
+    let engine = engine?;
+    let reader = BlobReader::new(repo.path().to_path_buf(), report_args.max_file_size);
+    let (findings, mut stats) =
+        scan::history::scan_history(&engine, &repo, &history, &reader, &progress);
+    progress.finish();
+    stats.skipped.extend(skipped);
+    stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    stats.elapsed = started.elapsed();
+    let out = open_output(report_args.output.as_deref())?;
+    let finished = Finished {
+        engine: &engine,
+        stats: &stats,
+        findings: &findings,
+        root: Some(git_source::root_dir(&repo)),
+        revision: head_revision(&repo),
+        streamed: false,
+    };
+    finish(report_args, out, &finished)
+}
+
+/// `scan --staged` / `git --staged`: the lines the staged changes add.
+fn scan_staged(path: &Path, report_args: &ReportArgs) -> Result<Outcome> {
+    set_threads(report_args.threads)?;
+    let repo = git_source::open(path)?;
+    let started = std::time::Instant::now();
+    let changes = staged::staged_changes(&repo)?;
+    let reader = BlobReader::new(repo.path().to_path_buf(), report_args.max_file_size);
+    // The hook's input is usually a few kilobytes: pick the engine that is quickest to build.
+    let staged_bytes: u64 = reader
+        .with_odb(|odb| {
+            changes
+                .files
+                .iter()
+                .filter_map(|f| odb.read_header(f.blob).ok())
+                .map(|(size, _)| size as u64)
+                .sum()
+        })
+        .unwrap_or(u64::MAX);
+    let options = EngineOptions {
+        input_bytes: staged_bytes,
+        decode_depth: report_args.decode_depth,
+    };
+    let engine = Engine::with_options(load_rules(&report_args.rules)?, options)?;
+    let (findings, mut stats) = scan::staged::scan_staged(&engine, &changes, &reader);
+    stats.elapsed = started.elapsed();
+    let out = open_output(report_args.output.as_deref())?;
+    let finished = Finished {
+        engine: &engine,
+        stats: &stats,
+        findings: &findings,
+        root: Some(git_source::root_dir(&repo)),
+        revision: head_revision(&repo),
+        streamed: false,
+    };
+    finish(report_args, out, &finished)
+}
+
+fn head_revision(repo: &git2::Repository) -> Option<Revision> {
+    let head = repo.head().ok()?;
+    let commit = head.peel_to_commit().ok()?;
+    Some(Revision {
+        commit: commit.id().to_string(),
+        branch: head
+            .is_branch()
+            .then(|| String::from_utf8_lossy(head.name_bytes()).into_owned()),
+    })
+}
+
+/// A finished scan, ready to report.
+struct Finished<'a> {
+    engine: &'a Engine,
+    stats: &'a Stats,
+    findings: &'a [Finding],
+    root: Option<PathBuf>,
+    revision: Option<Revision>,
+    /// JSON Lines findings were already written as they came.
+    streamed: bool,
+}
+
+/// Writes the report and the summary; the outcome follows from the findings.
+fn finish(
+    args: &ReportArgs,
+    mut out: Box<dyn Write + Send>,
+    scan: &Finished<'_>,
+) -> Result<Outcome> {
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -93,54 +275,65 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
                 && std::env::var_os("NO_COLOR").is_none()
         }
     };
-
-    // JSON Lines streams findings as they are made; the other formats are written at the end.
-    let stream = Mutex::new((&mut out, None::<io::Error>));
-    let on_finding = |f: &crate::finding::Finding| {
-        if args.format == Format::Jsonl {
-            let mut guard = stream.lock().unwrap_or_else(|e| e.into_inner());
-            let (w, err) = &mut *guard;
-            if err.is_none() {
-                if let Err(e) = report::write_jsonl_line(&mut **w, args.show_secrets, f) {
-                    *err = Some(e);
-                }
-            }
-        }
-    };
-    let file_options = FileOptions {
-        max_file_size: args.max_file_size,
-    };
-    let (findings, mut stats) = scan::scan_files(&engine, &entries, &file_options, &on_finding);
-    let stream_error = stream.into_inner().unwrap_or_else(|e| e.into_inner()).1;
-    stats.skipped.extend(walk_skips);
-    stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    stats.elapsed = started.elapsed();
-
     let ctx = ReportContext {
-        rules: engine.rules(),
-        stats: &stats,
+        rules: scan.engine.rules(),
+        stats: scan.stats,
         show_secrets: args.show_secrets,
         color,
-        root: fs_source::report_base(&args.paths),
+        root: scan.root.clone(),
+        revision: scan.revision.clone(),
     };
-    let written = match stream_error {
-        Some(e) => Err(e),
-        None => {
-            report::write_report(args.format, &mut out, &ctx, &findings).and_then(|()| out.flush())
-        }
+    let written = if args.format == Format::Jsonl && !scan.streamed {
+        scan.findings
+            .iter()
+            .try_for_each(|f| report::write_jsonl_line(&mut out, args.show_secrets, f))
+    } else {
+        report::write_report(args.format, &mut out, &ctx, scan.findings)
     };
-    match written {
+    match written.and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         other => other.context("cannot write the report")?,
     }
     if !args.quiet {
-        write_summary(&mut io::stderr().lock(), &stats, &findings).ok();
+        write_summary(&mut io::stderr().lock(), scan.stats, scan.findings).ok();
     }
-    Ok(if findings.is_empty() {
+    Ok(if scan.findings.is_empty() {
         Outcome::Clean
     } else {
         Outcome::Found
     })
+}
+
+fn hook_install(path: &Path, force: bool) -> Result<Outcome> {
+    let repo = git_source::open(path)?;
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|p| std::fs::canonicalize(p).ok());
+    let message = match hook::install(&repo, binary.as_deref(), force)? {
+        Installed::New(p) => format!("installed the pre-commit hook {}", p.display()),
+        Installed::Updated(p) => format!("updated the pre-commit hook {}", p.display()),
+        Installed::Replaced(p, backup) => format!(
+            "installed the pre-commit hook {} (the previous one is now {})",
+            p.display(),
+            backup.display()
+        ),
+    };
+    println!("leakhound: {message}");
+    Ok(Outcome::Clean)
+}
+
+fn hook_uninstall(path: &Path) -> Result<Outcome> {
+    let repo = git_source::open(path)?;
+    let message = match hook::uninstall(&repo)? {
+        Uninstalled::Removed(p) => format!("removed the pre-commit hook {}", p.display()),
+        Uninstalled::Restored(p) => format!(
+            "removed leakhound's pre-commit hook and put back the previous one at {}",
+            p.display()
+        ),
+        Uninstalled::NotInstalled(p) => format!("no pre-commit hook at {}", p.display()),
+    };
+    println!("leakhound: {message}");
+    Ok(Outcome::Clean)
 }
 
 fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {

@@ -4,7 +4,8 @@
 //! [`source`] (bytes and where they came from) → [`engine`] (keyword prefilter, regex, entropy
 //! and placeholder checks) → [`finding`] (rule, location, fingerprint, redacted secret) →
 //! [`report`] (text, JSON, SARIF). [`rules`] holds the rules as data; [`scan`] runs the pipeline
-//! in parallel; [`cli`] and [`commands`] are the command line.
+//! in parallel (git history and staged changes in [`scan::history`] and [`scan::staged`]);
+//! [`cli`] and [`commands`] are the command line, [`hook`] the git pre-commit hook.
 //!
 //! ```
 //! use leakhound::{engine::Engine, rules::RuleSet, scan::scan_bytes};
@@ -20,6 +21,8 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod finding;
+pub mod hook;
+pub mod progress;
 pub mod report;
 pub mod rule_check;
 pub mod rules;

@@ -2,7 +2,11 @@
 //!
 //! This is where byte ranges become [`Finding`]s (line, column, fingerprint) and where the
 //! counts for the summary are kept. It does not walk directories (that is `source::fs`) and does
-//! not format anything (that is `report`).
+//! not format anything (that is `report`). Git history and staged changes have their own
+//! pipelines beside this one ([`history`], [`staged`]), built from the same [`scan_bytes`].
+
+pub mod history;
+pub mod staged;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -23,6 +27,8 @@ pub struct Stats {
     pub bytes_scanned: u64,
     pub skipped: Vec<Skipped>,
     pub elapsed: Duration,
+    /// Commits enumerated, when the input was git history (then "files" are blobs).
+    pub commits: Option<u64>,
 }
 
 impl Stats {
@@ -123,6 +129,7 @@ pub fn scan_files(
         bytes_scanned: bytes.into_inner(),
         skipped,
         elapsed: started.elapsed(),
+        commits: None,
     };
     (findings, stats)
 }

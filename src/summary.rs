@@ -1,23 +1,35 @@
 //! The summary line(s) on standard error: what was scanned, what was not, what was found.
+//! Damage to a git repository (missing or unreadable objects, history cut by a shallow clone) is
+//! named line by line, since it means part of the history was not scanned.
 
 use std::io::{self, Write};
 
 use crate::finding::Finding;
 use crate::scan::{count_by_severity, Stats};
 
+/// How many damaged objects are named before the rest are only counted.
+const DAMAGE_LISTED: usize = 10;
+
 pub fn write_summary(out: &mut dyn Write, stats: &Stats, findings: &[Finding]) -> io::Result<()> {
     let secs = stats.elapsed.as_secs_f64();
     let mb = stats.bytes_scanned as f64 / 1e6;
     let rate = if secs > 0.0 { mb / secs } else { 0.0 };
+    let unit = if stats.commits.is_some() {
+        "blob"
+    } else {
+        "file"
+    };
     write!(
         out,
-        "leakhound: scanned {} file{} ({:.1} MB) in {:.3} s ({:.0} MB/s)",
+        "leakhound: scanned {} {unit}{} ({:.1} MB)",
         stats.files_scanned,
-        if stats.files_scanned == 1 { "" } else { "s" },
+        plural(stats.files_scanned as usize),
         mb,
-        secs,
-        rate
     )?;
+    if let Some(commits) = stats.commits {
+        write!(out, " from {commits} commit{}", plural(commits as usize))?;
+    }
+    write!(out, " in {secs:.3} s ({rate:.0} MB/s)")?;
     let skipped = stats.skipped_by_reason();
     if skipped.is_empty() {
         writeln!(out, "; nothing skipped")?;
@@ -28,6 +40,25 @@ pub fn write_summary(out: &mut dyn Write, stats: &Stats, findings: &[Finding]) -
             "; not scanned: {} ({})",
             stats.skipped.len(),
             parts.join(", ")
+        )?;
+    }
+    let damage: Vec<_> = stats
+        .skipped
+        .iter()
+        .filter(|s| s.reason.is_git_damage())
+        .collect();
+    for s in damage.iter().take(DAMAGE_LISTED) {
+        if s.path.is_empty() {
+            writeln!(out, "leakhound: {}", s.reason.describe())?;
+        } else {
+            writeln!(out, "leakhound: {}: {}", s.path, s.reason.describe())?;
+        }
+    }
+    if damage.len() > DAMAGE_LISTED {
+        writeln!(
+            out,
+            "leakhound: ... and {} more unreadable objects (see --format json or sarif)",
+            damage.len() - DAMAGE_LISTED
         )?;
     }
     if findings.is_empty() {
@@ -42,8 +73,16 @@ pub fn write_summary(out: &mut dyn Write, stats: &Stats, findings: &[Finding]) -
             out,
             "leakhound: {} finding{} ({})",
             findings.len(),
-            if findings.len() == 1 { "" } else { "s" },
+            plural(findings.len()),
             parts.join(", ")
         )
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
     }
 }

@@ -40,6 +40,17 @@ pub struct ReportContext<'a> {
     pub color: bool,
     /// The absolute scan root, when paths are relative to one (SARIF's `originalUriBaseIds`).
     pub root: Option<PathBuf>,
+    /// The revision scanned, when the input was a git repository (whose root is `root`).
+    pub revision: Option<Revision>,
+}
+
+/// What a git scan was scanned up to (SARIF's `versionControlProvenance`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// HEAD's commit id.
+    pub commit: String,
+    /// HEAD's branch, `refs/heads/...`, unless HEAD is detached.
+    pub branch: Option<String>,
 }
 
 /// The secret as a report may show it: redacted unless `show_secrets`.

@@ -69,6 +69,18 @@ pub fn write_sarif(
     });
     if let Some(root) = &ctx.root {
         run["originalUriBaseIds"] = json!({ BASE_ID: { "uri": directory_uri(root) } });
+        if let Some(revision) = &ctx.revision {
+            // The local repository, never a remote's URL (which may carry credentials).
+            let mut provenance = json!({
+                "repositoryUri": directory_uri(root),
+                "revisionId": revision.commit,
+                "mappedTo": { "uriBaseId": BASE_ID },
+            });
+            if let Some(branch) = &revision.branch {
+                provenance["branch"] = json!(branch);
+            }
+            run["versionControlProvenance"] = json!([provenance]);
+        }
     }
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

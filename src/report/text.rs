@@ -60,24 +60,27 @@ pub fn write_text(
         if let Some(encoding) = f.encoding {
             write!(out, "  ({encoding}-encoded)")?;
         }
+        writeln!(out)?;
         if let Some(c) = &f.commit {
             let short = &c.commit[..c.commit.len().min(12)];
             let state = if c.in_head {
                 "still in HEAD"
             } else {
-                "removed since, still in history"
+                "not in HEAD, but still in history: rotate it"
             };
             write!(
                 out,
-                "  commit {short} by {} <{}> {} ({state}",
-                c.author, c.email, c.date
+                "      introduced in {} by {} <{}> on {}; {state}",
+                style.paint("33", short),
+                c.author,
+                c.email,
+                c.date
             )?;
             if c.blob_count > 1 {
-                write!(out, ", in {} versions", c.blob_count)?;
+                write!(out, "; in {} versions of the file", c.blob_count)?;
             }
-            write!(out, ")")?;
+            writeln!(out)?;
         }
-        writeln!(out)?;
     }
     write_skipped(out, ctx)?;
     if !findings.is_empty() {
@@ -114,12 +117,11 @@ fn write_skipped(out: &mut dyn Write, ctx: &ReportContext<'_>) -> io::Result<()>
     writeln!(out)?;
     writeln!(out, "Not scanned:")?;
     for s in notable.iter().take(SKIPPED_LISTED) {
-        let path = if s.path.is_empty() {
-            "(unknown path)"
+        if s.path.is_empty() {
+            writeln!(out, "  {}", s.reason.describe())?;
         } else {
-            &s.path
-        };
-        writeln!(out, "  {path}: {}", s.reason.describe())?;
+            writeln!(out, "  {}: {}", s.path, s.reason.describe())?;
+        }
     }
     if notable.len() > SKIPPED_LISTED {
         writeln!(

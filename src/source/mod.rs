@@ -6,6 +6,9 @@
 
 pub mod decode;
 pub mod fs;
+pub mod git;
+pub mod git_history;
+pub mod staged;
 
 use std::ops::Deref;
 
@@ -41,17 +44,41 @@ pub enum SkipReason {
     Unreadable { error: String },
     /// The directory walk could not enter or list it.
     WalkError { error: String },
+    /// A git object the repository does not have (a partial clone, or a damaged one).
+    MissingObject { object: String },
+    /// A git object that could not be read or parsed; `error` is libgit2's message.
+    CorruptObject { object: String, error: String },
+    /// A submodule: its content lives in another repository, which has to be scanned on its own.
+    Submodule { commit: String },
+    /// A shallow clone: the parents of `commit` were not fetched, so the history before it was
+    /// not scanned (and what the commit holds is attributed to it).
+    ShallowHistory { commit: String },
 }
 
 impl SkipReason {
-    /// A short, stable label for summaries: `binary`, `too-large`, `unreadable`, `walk-error`.
+    /// A short, stable label for summaries: `binary`, `too-large`, `unreadable`, `walk-error`,
+    /// `missing-object`, `corrupt-object`, `submodule`, `shallow-history`.
     pub fn label(&self) -> &'static str {
         match self {
             SkipReason::Binary => "binary",
             SkipReason::TooLarge { .. } => "too-large",
             SkipReason::Unreadable { .. } => "unreadable",
             SkipReason::WalkError { .. } => "walk-error",
+            SkipReason::MissingObject { .. } => "missing-object",
+            SkipReason::CorruptObject { .. } => "corrupt-object",
+            SkipReason::Submodule { .. } => "submodule",
+            SkipReason::ShallowHistory { .. } => "shallow-history",
         }
+    }
+
+    /// Does this say that part of a git repository could not be read? (The summary names each.)
+    pub fn is_git_damage(&self) -> bool {
+        matches!(
+            self,
+            SkipReason::MissingObject { .. }
+                | SkipReason::CorruptObject { .. }
+                | SkipReason::ShallowHistory { .. }
+        )
     }
 
     /// A sentence for people.
@@ -63,6 +90,18 @@ impl SkipReason {
             }
             SkipReason::Unreadable { error } => format!("unreadable: {error}"),
             SkipReason::WalkError { error } => format!("could not be walked: {error}"),
+            SkipReason::MissingObject { object } => {
+                format!("git object {object} is missing (partial or damaged clone)")
+            }
+            SkipReason::CorruptObject { object, error } => {
+                format!("git object {object} could not be read: {error}")
+            }
+            SkipReason::Submodule { commit } => {
+                format!("submodule at commit {commit}; scan its repository on its own")
+            }
+            SkipReason::ShallowHistory { commit } => format!(
+                "history is cut: shallow clone, the parents of commit {commit} were not fetched"
+            ),
         }
     }
 }

@@ -1,0 +1,280 @@
+//! Scanning git history: each unique blob through the engine once, in parallel, then findings
+//! attributed to commits.
+//!
+//! A finding is one secret (rule + value) at one path: however many versions of the file carry
+//! it, it is reported once, at the line where the earliest commit (see
+//! [`crate::source::git::select_commits`] for the order) that introduced such a version has it,
+//! with `blob_count` = the number of distinct blobs at that path that contain it. A value that a
+//! file holds several times (an SNMP community on three lines) is that many findings: the n-th
+//! occurrence in one version is matched with the n-th occurrence in the others. `in_head` says
+//! whether HEAD's version of that same path still contains it: a secret that was removed, or that
+//! only ever lived on another branch, is `in_head: false` and still has to be rotated.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use git2::{Oid, Repository};
+use rayon::prelude::*;
+
+use super::{scan_bytes, Stats};
+use crate::engine::Engine;
+use crate::finding::{fingerprint, CommitInfo, Finding, Secret};
+use crate::progress::Progress;
+use crate::source::decode;
+use crate::source::git::commit_meta;
+use crate::source::git_history::{BlobReader, History};
+use crate::source::{SkipReason, Skipped};
+
+/// Scans every blob of `history`; `reader` reads from the same repository as `repo`.
+pub fn scan_history(
+    engine: &Engine,
+    repo: &Repository,
+    history: &History,
+    reader: &BlobReader,
+    progress: &Progress,
+) -> (Vec<Finding>, Stats) {
+    let started = Instant::now();
+    progress.set_blobs_total(history.blobs.len());
+    let blobs_scanned = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
+    let skipped = Mutex::new(history.skipped.clone());
+
+    // Each blob scanned once, named by the first path it appeared at; findings for its other
+    // paths are copies with their own path and fingerprint.
+    let found: HashMap<Oid, Vec<Finding>> = history
+        .blobs
+        .par_iter()
+        .filter_map(|blob| {
+            let path = &history.paths[blob.appearances[0].path as usize];
+            let outcome = reader.with_blob(blob.id, |data| {
+                let text = decode::text_of(data).ok_or(SkipReason::Binary)?;
+                Ok((scan_bytes(engine, path, &text), data.len() as u64))
+            });
+            match outcome.and_then(|r| r) {
+                Ok((findings, len)) => {
+                    progress.blob_done(len);
+                    blobs_scanned.fetch_add(1, Ordering::Relaxed);
+                    bytes.fetch_add(len, Ordering::Relaxed);
+                    (!findings.is_empty()).then_some((blob.id, findings))
+                }
+                Err(reason) => {
+                    progress.blob_done(0);
+                    lock(&skipped).push(Skipped {
+                        path: path.clone(),
+                        reason,
+                    });
+                    None
+                }
+            }
+        })
+        .collect();
+
+    let groups = group_by_secret(history, &found);
+
+    let scanned: HashSet<Oid> = history.blobs.iter().map(|b| b.id).collect();
+    let mut contents = Contents {
+        engine,
+        reader,
+        scanned: &scanned,
+        found: &found,
+        extra: HashMap::new(),
+    };
+    let tree_of = |commit: Oid| repo.find_commit(commit).and_then(|c| c.tree()).ok();
+    let mut head = Snapshot::new(
+        repo.head()
+            .and_then(|h| h.peel_to_tree())
+            .ok()
+            .into_iter()
+            .collect(),
+    );
+    // Trees from before a `--since`/`--range`: a secret they already had is not new.
+    let mut before = Snapshot::new(
+        history
+            .boundary
+            .iter()
+            .filter_map(|&c| tree_of(c))
+            .collect(),
+    );
+
+    let mut metas = HashMap::new();
+    let mut findings: Vec<Finding> = Vec::with_capacity(groups.len());
+    for (key, group) in groups {
+        let path = &history.paths[key.path as usize];
+        if before.has(&mut contents, &key, path) {
+            continue;
+        }
+        let in_head = head.has(&mut contents, &key, path);
+        let mut f = group.finding;
+        let oid = history.commits[group.commit as usize];
+        let meta = metas
+            .entry(oid)
+            .or_insert_with(|| commit_meta(repo, oid).ok());
+        f.commit = Some(CommitInfo {
+            commit: oid.to_string(),
+            author: meta.as_ref().map(|m| m.author.clone()).unwrap_or_default(),
+            email: meta.as_ref().map(|m| m.email.clone()).unwrap_or_default(),
+            date: meta.as_ref().map(|m| m.date.clone()).unwrap_or_default(),
+            in_head,
+            blob_count: group.blobs,
+        });
+        findings.push(f);
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+
+    let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    let stats = Stats {
+        files_scanned: blobs_scanned.into_inner(),
+        bytes_scanned: bytes.into_inner(),
+        skipped,
+        elapsed: started.elapsed(),
+        commits: Some(history.commits.len() as u64),
+    };
+    (findings, stats)
+}
+
+/// Findings of every blob at every path it appeared at, grouped by secret and path, each group
+/// keeping its earliest finding.
+fn group_by_secret(
+    history: &History,
+    found: &HashMap<Oid, Vec<Finding>>,
+) -> HashMap<GroupKey, Group> {
+    let mut groups: HashMap<GroupKey, Group> = HashMap::new();
+    for blob in &history.blobs {
+        let Some(findings) = found.get(&blob.id) else {
+            continue;
+        };
+        for appearance in &blob.appearances {
+            let path = &history.paths[appearance.path as usize];
+            // The n-th time a blob has the same secret is matched with the n-th time other
+            // versions of the file have it.
+            let mut seen: HashMap<(&str, &Secret), u32> = HashMap::new();
+            for f in findings {
+                let nth = seen.entry((&f.rule_id, &f.secret)).or_insert(0);
+                let key = GroupKey {
+                    rule_id: f.rule_id.clone(),
+                    path: appearance.path,
+                    secret: f.secret.clone(),
+                    nth: *nth,
+                };
+                *nth += 1;
+                let group = groups.entry(key).or_insert_with(|| Group {
+                    finding: renamed(f, path),
+                    commit: appearance.commit,
+                    blobs: 0,
+                });
+                group.blobs += 1;
+                if appearance.commit < group.commit {
+                    group.finding = renamed(f, path);
+                    group.commit = appearance.commit;
+                }
+            }
+        }
+    }
+    groups
+}
+
+/// One secret at one path (its first, second... occurrence in the file).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct GroupKey {
+    rule_id: String,
+    path: u32,
+    secret: Secret,
+    nth: u32,
+}
+
+/// Its earliest finding and how many blobs carry it.
+#[derive(Debug)]
+struct Group {
+    finding: Finding,
+    commit: u32,
+    blobs: usize,
+}
+
+/// A copy of `f` known by `path`.
+fn renamed(f: &Finding, path: &str) -> Finding {
+    let mut f = f.clone();
+    if f.path != path {
+        f.fingerprint = fingerprint(&f.rule_id, path, &f.secret);
+        f.path = path.to_string();
+    }
+    f
+}
+
+/// What blobs contain: from the history scan, or scanned on demand for blobs outside it (HEAD's
+/// or the boundary's versions in a `--since` or `--range` scan).
+struct Contents<'a> {
+    engine: &'a Engine,
+    reader: &'a BlobReader,
+    scanned: &'a HashSet<Oid>,
+    found: &'a HashMap<Oid, Vec<Finding>>,
+    /// Rule and secret of each finding in blobs scanned on demand.
+    extra: HashMap<Oid, Vec<(String, Secret)>>,
+}
+
+impl Contents<'_> {
+    /// How many times `blob` has the key's secret.
+    fn count(&mut self, blob: Oid, key: &GroupKey) -> u32 {
+        let same = |rule: &str, secret: &Secret| rule == key.rule_id && *secret == key.secret;
+        if self.scanned.contains(&blob) {
+            let found = self.found.get(&blob).map(Vec::as_slice).unwrap_or_default();
+            return found.iter().filter(|f| same(&f.rule_id, &f.secret)).count() as u32;
+        }
+        let (engine, reader) = (self.engine, self.reader);
+        let secrets = self.extra.entry(blob).or_insert_with(|| {
+            reader
+                .with_blob(blob, |data| {
+                    decode::text_of(data)
+                        .map(|text| {
+                            scan_bytes(engine, "", &text)
+                                .into_iter()
+                                .map(|f| (f.rule_id, f.secret))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                })
+                .unwrap_or_default()
+        });
+        secrets.iter().filter(|(r, s)| same(r, s)).count() as u32
+    }
+}
+
+/// Some trees (HEAD's, or the boundary's) and the blob each has at each path.
+struct Snapshot<'r> {
+    trees: Vec<git2::Tree<'r>>,
+    blobs_at: HashMap<u32, Vec<Oid>>,
+}
+
+impl<'r> Snapshot<'r> {
+    fn new(trees: Vec<git2::Tree<'r>>) -> Snapshot<'r> {
+        Snapshot {
+            trees,
+            blobs_at: HashMap::new(),
+        }
+    }
+
+    /// Does one of the trees have the key's secret at the key's path (at least `nth + 1` times)?
+    fn has(&mut self, contents: &mut Contents<'_>, key: &GroupKey, path: &str) -> bool {
+        if self.trees.is_empty() {
+            return false;
+        }
+        let trees = &self.trees;
+        let blobs = self.blobs_at.entry(key.path).or_insert_with(|| {
+            trees
+                .iter()
+                .filter_map(|t| {
+                    let entry = t.get_path(Path::new(path)).ok()?;
+                    (entry.kind() == Some(git2::ObjectType::Blob)).then(|| entry.id())
+                })
+                .collect()
+        });
+        blobs.iter().any(|&b| contents.count(b, key) > key.nth)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,106 @@
+//! Scanning staged changes (the pre-commit hook): each staged blob through the engine, keeping
+//! only the findings that touch a line the change adds or modifies.
+//!
+//! A secret that was already committed is the history scan's business, not the hook's: blocking
+//! every commit to a file because of an old secret elsewhere in it would teach people to bypass
+//! the hook.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::{scan_bytes, Stats};
+use crate::engine::Engine;
+use crate::finding::Finding;
+use crate::source::decode;
+use crate::source::git_history::{read_blob, BlobReader};
+use crate::source::staged::{added_lines, StagedChanges, StagedFile};
+use crate::source::{SkipReason, Skipped};
+
+/// Scans the staged files of `changes`, reading blobs through `reader`.
+pub fn scan_staged(
+    engine: &Engine,
+    changes: &StagedChanges,
+    reader: &BlobReader,
+) -> (Vec<Finding>, Stats) {
+    let started = Instant::now();
+    let files = AtomicU64::new(0);
+    let bytes = AtomicU64::new(0);
+    let skipped = Mutex::new(changes.skipped.clone());
+    let mut findings: Vec<Finding> = changes
+        .files
+        .par_iter()
+        .flat_map_iter(|file| {
+            let outcome = reader
+                .with_odb(|odb| scan_file(engine, odb, file, reader.max_size()))
+                .and_then(|r| r);
+            match outcome {
+                Ok((found, len)) => {
+                    files.fetch_add(1, Ordering::Relaxed);
+                    bytes.fetch_add(len, Ordering::Relaxed);
+                    found
+                }
+                Err(reason) => {
+                    skipped
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(Skipped {
+                            path: file.path.clone(),
+                            reason,
+                        });
+                    Vec::new()
+                }
+            }
+        })
+        .collect();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    let stats = Stats {
+        files_scanned: files.into_inner(),
+        bytes_scanned: bytes.into_inner(),
+        skipped,
+        elapsed: started.elapsed(),
+        commits: None,
+    };
+    (findings, stats)
+}
+
+/// The findings on new lines of one staged file, and its size.
+fn scan_file(
+    engine: &Engine,
+    odb: &git2::Odb<'_>,
+    file: &StagedFile,
+    max_size: u64,
+) -> Result<(Vec<Finding>, u64), SkipReason> {
+    let new = read_blob(odb, file.blob, max_size)?;
+    let text = decode::text_of(new.data()).ok_or(SkipReason::Binary)?;
+    let found = scan_bytes(engine, &file.path, &text);
+    if found.is_empty() {
+        return Ok((found, new.len() as u64));
+    }
+    // The old version is read only when there is something to place; an unreadable or binary
+    // old version counts as empty, so every line is new.
+    let old = file
+        .old_blob
+        .and_then(|id| read_blob(odb, id, max_size).ok());
+    let old_text = old
+        .as_ref()
+        .and_then(|o| decode::text_of(o.data()))
+        .unwrap_or_default();
+    let added = added_lines(&old_text, &text).map_err(|e| SkipReason::CorruptObject {
+        object: file.blob.to_string(),
+        error: e.message().to_string(),
+    })?;
+    let on_new_lines = found
+        .into_iter()
+        .filter(|f| {
+            added
+                .iter()
+                .any(|r| *r.start() <= f.end_line && f.line <= *r.end())
+        })
+        .collect();
+    Ok((on_new_lines, new.len() as u64))
+}

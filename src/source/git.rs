@@ -1,0 +1,300 @@
+//! Git repositories as a source: opening one, choosing the commits to scan, and what a commit is
+//! known by in a report (id, author, date).
+//!
+//! It does not read blobs or walk trees (that is [`super::git_history`] and [`super::staged`]),
+//! and knows nothing of rules. Errors that make a scan impossible (not a repository, a revision
+//! that does not exist) are `anyhow` errors with context; a damaged ref is a [`Skipped`] and the
+//! scan goes on.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use git2::{ErrorCode, Oid, Repository, Revwalk, Sort};
+
+use super::{SkipReason, Skipped};
+
+/// Opens the repository at `path`, or the one that contains it.
+pub fn open(path: &Path) -> Result<Repository> {
+    // libgit2 re-hashes every object it reads by default (with collision-detecting SHA-1); zlib's
+    // own checksum already catches damaged data, and hashing every blob again would cost more
+    // than scanning it.
+    git2::opts::strict_hash_verification(false);
+    // libgit2's object cache keeps up to 256 MB of commits and trees that a scan reads once
+    // (the tree walk keeps the few it reads again itself).
+    git2::opts::enable_caching(false);
+    std::fs::metadata(path).with_context(|| format!("cannot open {}", path.display()))?;
+    match Repository::discover(path) {
+        Ok(repo) => Ok(repo),
+        Err(e) if e.code() == ErrorCode::NotFound => {
+            bail!(
+                "{} is not in a git repository (nor is any parent directory)",
+                path.display()
+            )
+        }
+        Err(e) => {
+            Err(e).with_context(|| format!("cannot open the repository at {}", path.display()))
+        }
+    }
+}
+
+/// The directory report paths are relative to: the work tree, or the git directory of a bare
+/// repository.
+pub fn root_dir(repo: &Repository) -> PathBuf {
+    let dir = repo.workdir().unwrap_or_else(|| repo.path());
+    std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// Which commits to scan.
+#[derive(Debug, Clone, Default)]
+pub struct CommitSelection {
+    /// Start from these revisions (branch, tag, remote branch, commit id...); empty means every
+    /// ref (branches, tags, remote branches, every stash entry) and HEAD.
+    pub refs: Vec<String>,
+    /// Leave out what is reachable from this revision (`--since v1.4.0`).
+    pub since: Option<String>,
+    /// `A..B`: what is reachable from B but not from A (either side defaults to HEAD).
+    pub range: Option<String>,
+}
+
+/// The commits chosen, parents before children.
+#[derive(Debug, Default)]
+pub struct SelectedCommits {
+    pub commits: Vec<Oid>,
+    /// Refs that could not be followed, and where a shallow clone cuts the history.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Lists the selected commits in topological order, parents first; commits that are not
+/// ancestors of each other come in commit-time order. "The commit that first introduced" a blob
+/// means the first in this order.
+pub fn select_commits(repo: &Repository, selection: &CommitSelection) -> Result<SelectedCommits> {
+    let mut walk = repo.revwalk().context("cannot walk the history")?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
+        .context("cannot sort the history")?;
+    let mut skipped = Vec::new();
+    if let Some(range) = &selection.range {
+        let (from, to) = parse_range(range)?;
+        walk.push(resolve(repo, to)?)
+            .with_context(|| format!("cannot walk from {to}"))?;
+        walk.hide(resolve(repo, from)?)
+            .with_context(|| format!("cannot leave out {from}"))?;
+    } else {
+        if selection.refs.is_empty() {
+            push_every_ref(repo, &mut walk, &mut skipped)?;
+        } else {
+            for r in &selection.refs {
+                walk.push(resolve(repo, r)?)
+                    .with_context(|| format!("cannot walk from {r}"))?;
+            }
+        }
+        if let Some(since) = &selection.since {
+            walk.hide(resolve(repo, since)?)
+                .with_context(|| format!("cannot leave out {since}"))?;
+        }
+    }
+    let mut commits = Vec::new();
+    for oid in walk {
+        commits.push(oid.context("cannot walk the history (a commit is missing or damaged)")?);
+    }
+    skipped.extend(shallow_boundary(repo, &commits));
+    Ok(SelectedCommits { commits, skipped })
+}
+
+/// `A..B` → (A, B), an empty side meaning HEAD.
+fn parse_range(range: &str) -> Result<(&str, &str)> {
+    if range.contains("...") {
+        bail!(
+            "--range takes A..B (commits reachable from B but not from A); A...B is not supported"
+        );
+    }
+    let Some((from, to)) = range.split_once("..") else {
+        bail!("--range takes A..B, for example v1.0.0..main; got '{range}'");
+    };
+    Ok((or_head(from), or_head(to)))
+}
+
+fn or_head(side: &str) -> &str {
+    if side.is_empty() {
+        "HEAD"
+    } else {
+        side
+    }
+}
+
+/// The commit a revision names (`main`, `v1.0`, `origin/dev`, `HEAD~3`, an id...).
+fn resolve(repo: &Repository, rev: &str) -> Result<Oid> {
+    let object = repo
+        .revparse_single(rev)
+        .with_context(|| format!("no revision '{rev}' in this repository"))?;
+    let commit = object
+        .peel_to_commit()
+        .with_context(|| format!("'{rev}' does not name a commit"))?;
+    Ok(commit.id())
+}
+
+/// Every ref that leads to a commit, HEAD (which may be detached), and every stash entry (only
+/// the newest is a ref; the others live in the stash's reflog).
+fn push_every_ref(
+    repo: &Repository,
+    walk: &mut Revwalk<'_>,
+    skipped: &mut Vec<Skipped>,
+) -> Result<()> {
+    let references = repo.references().context("cannot list the refs")?;
+    for reference in references {
+        let reference = reference.context("cannot read a ref")?;
+        let name = String::from_utf8_lossy(reference.name_bytes()).into_owned();
+        match reference.peel(git2::ObjectType::Any) {
+            // Tags of trees or blobs (rare) have no history to walk.
+            Ok(object) => match object.peel_to_commit() {
+                Ok(commit) => walk
+                    .push(commit.id())
+                    .with_context(|| format!("cannot walk from {name}"))?,
+                Err(e) if e.code() == ErrorCode::InvalidSpec || e.code() == ErrorCode::Peel => {}
+                Err(e) => skipped.push(broken_ref(&name, &e)),
+            },
+            Err(e) => skipped.push(broken_ref(&name, &e)),
+        }
+    }
+    match repo.head() {
+        Ok(head) => {
+            if let Some(oid) = head.target() {
+                walk.push(oid).context("cannot walk from HEAD")?;
+            }
+        }
+        // An unborn branch (a repository with no commits yet) has no history.
+        Err(e) if e.code() == ErrorCode::UnbornBranch || e.code() == ErrorCode::NotFound => {}
+        Err(e) => skipped.push(broken_ref("HEAD", &e)),
+    }
+    if let Ok(reflog) = repo.reflog("refs/stash") {
+        for entry in reflog.iter() {
+            let oid = entry.id_new();
+            if repo.find_commit(oid).is_ok() {
+                walk.push(oid).context("cannot walk from a stash entry")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn broken_ref(name: &str, e: &git2::Error) -> Skipped {
+    Skipped {
+        path: String::new(),
+        reason: SkipReason::CorruptObject {
+            object: format!("ref {name}"),
+            error: e.message().to_string(),
+        },
+    }
+}
+
+/// The commits among `commits` whose parents a shallow clone did not fetch.
+fn shallow_boundary(repo: &Repository, commits: &[Oid]) -> Vec<Skipped> {
+    if !repo.is_shallow() {
+        return Vec::new();
+    }
+    let listed = std::fs::read_to_string(repo.commondir().join("shallow")).unwrap_or_default();
+    let selected: std::collections::HashSet<&Oid> = commits.iter().collect();
+    let mut cut: Vec<Skipped> = listed
+        .lines()
+        .filter_map(|line| Oid::from_str(line.trim()).ok())
+        .filter(|oid| selected.contains(oid))
+        .map(|oid| Skipped {
+            path: String::new(),
+            reason: SkipReason::ShallowHistory {
+                commit: oid.to_string(),
+            },
+        })
+        .collect();
+    if cut.is_empty() {
+        // Shallow, but the boundary is not among the selected commits or not listed: still say it.
+        cut.push(Skipped {
+            path: String::new(),
+            reason: SkipReason::ShallowHistory {
+                commit: "(unknown)".to_string(),
+            },
+        });
+    }
+    cut
+}
+
+/// What a report says about a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitMeta {
+    pub id: String,
+    pub author: String,
+    pub email: String,
+    /// Commit time, RFC 3339 with the committer's UTC offset.
+    pub date: String,
+}
+
+/// Reads a commit's id, author and commit time.
+pub fn commit_meta(repo: &Repository, oid: Oid) -> Result<CommitMeta, git2::Error> {
+    let commit = repo.find_commit(oid)?;
+    let author = commit.author();
+    let time = commit.time();
+    Ok(CommitMeta {
+        id: oid.to_string(),
+        author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        date: rfc3339(time.seconds(), time.offset_minutes()),
+    })
+}
+
+/// Seconds since the Unix epoch plus a UTC offset in minutes → `2023-11-14T22:13:20+01:00`.
+pub fn rfc3339(seconds: i64, offset_minutes: i32) -> String {
+    let local = seconds + i64::from(offset_minutes) * 60;
+    let days = local.div_euclid(86_400);
+    let secs = local.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let zone = if offset_minutes == 0 {
+        "Z".to_string()
+    } else {
+        let sign = if offset_minutes < 0 { '-' } else { '+' };
+        let m = offset_minutes.unsigned_abs();
+        format!("{sign}{:02}:{:02}", m / 60, m % 60)
+    };
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{zone}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_rfc3339() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000, 0), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(1_700_000_000, 60), "2023-11-14T23:13:20+01:00");
+        assert_eq!(rfc3339(1_700_000_000, -330), "2023-11-14T16:43:20-05:30");
+        assert_eq!(rfc3339(951_782_400, 0), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(-1, 0), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("v1..main").unwrap(), ("v1", "main"));
+        assert_eq!(parse_range("v1..").unwrap(), ("v1", "HEAD"));
+        assert_eq!(parse_range("..dev").unwrap(), ("HEAD", "dev"));
+        assert!(parse_range("a...b").is_err());
+        assert!(parse_range("main").is_err());
+    }
+}

@@ -1,0 +1,614 @@
+//! Git history as a source: which blobs the selected commits introduce and where, and reading
+//! those blobs.
+//!
+//! A commit introduces a blob at a path when its tree has that blob there and none of its parents
+//! does (for a root commit, or one whose parents a shallow clone lacks: its whole tree). Trees are
+//! compared entry by entry on their raw bytes, and a subtree that is identical in a parent is not
+//! entered, so the work per commit is proportional to what it changed. Each blob is listed once,
+//! with every path it appeared at and the first commit (in the order of
+//! [`super::git::select_commits`]) that put it there: a blob is read and scanned once however
+//! many commits and paths contain it.
+//!
+//! Reading is done by [`BlobReader`], which lends each scanning thread its own repository handle
+//! (a `git2::Repository` is not `Sync`) and hands out libgit2's buffer without copying it.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use git2::{ErrorCode, Odb, OdbObject, Oid, Repository};
+use rayon::prelude::*;
+
+use super::{SkipReason, Skipped};
+
+/// Where a blob was first seen at one path: indexes into [`History::paths`] and
+/// [`History::commits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobAppearance {
+    pub path: u32,
+    pub commit: u32,
+}
+
+/// A blob to scan, and everywhere it appeared.
+#[derive(Debug, Clone)]
+pub struct HistoryBlob {
+    pub id: Oid,
+    /// One per path, with the earliest commit that introduced the blob there.
+    pub appearances: Vec<BlobAppearance>,
+}
+
+/// What the selected commits introduced.
+#[derive(Debug, Default)]
+pub struct History {
+    /// The selected commits, parents before children.
+    pub commits: Vec<Oid>,
+    /// Commits left out (by `--since` or `--range`) whose children were selected: what the
+    /// repository held before the selected commits.
+    pub boundary: Vec<Oid>,
+    /// Every path a blob appeared at, `/`-separated, relative to the repository root.
+    pub paths: Vec<String>,
+    /// Unique blobs, ordered by the path they first appeared at, so that successive versions of
+    /// one file are read one after another (they share delta bases in a pack).
+    pub blobs: Vec<HistoryBlob>,
+    /// Submodules and unreadable trees.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Lists the blobs that `commits` (parents before children) introduce. `on_commit` is told how
+/// many commits are done, for progress.
+///
+/// Each commit is compared with its own parents only, so the commits are split into contiguous
+/// shards walked in parallel (each with its own repository handle), and the shards' results are
+/// merged keeping the earliest commit for each blob and path.
+pub fn enumerate(
+    repo: &Repository,
+    commits: Vec<Oid>,
+    on_commit: &(dyn Fn(usize) + Sync),
+) -> History {
+    let selected: HashSet<Oid> = commits.iter().copied().collect();
+    let git_dir = repo.path();
+    let done = AtomicUsize::new(0);
+    let shard_len = (commits.len() / (rayon::current_num_threads() * 8)).max(256);
+    let shards: Vec<Shard> = commits
+        .par_chunks(shard_len)
+        .enumerate()
+        .map(|(n, chunk)| {
+            let first = n * shard_len;
+            let repo = match Repository::open(git_dir) {
+                Ok(r) => r,
+                Err(e) => return Shard::failed(object_skip(String::new(), "repository", &e)),
+            };
+            let odb = match repo.odb() {
+                Ok(odb) => odb,
+                Err(e) => return Shard::failed(object_skip(String::new(), "object database", &e)),
+            };
+            let mut walker = TreeWalker::new(&repo, &odb, &selected);
+            for (i, &oid) in chunk.iter().enumerate() {
+                walker.commit(oid, (first + i) as u32);
+                on_commit(done.fetch_add(1, Ordering::Relaxed) + 1);
+            }
+            walker.shard
+        })
+        .collect();
+    merge(commits, shards)
+}
+
+/// How a path is named inside the walker: its index in the path table.
+type PathId = u32;
+
+/// What one shard of commits introduced, with its own path table.
+#[derive(Debug, Default)]
+struct Shard {
+    path_ids: HashMap<Vec<u8>, PathId>,
+    paths: Vec<Vec<u8>>,
+    /// (blob, path) → the first commit that put the blob at the path.
+    first_seen: HashMap<(Oid, PathId), u32>,
+    boundary: Vec<Oid>,
+    submodules: HashSet<PathId>,
+    skipped: Vec<Skipped>,
+}
+
+impl Shard {
+    fn failed(skip: Skipped) -> Shard {
+        Shard {
+            skipped: vec![skip],
+            ..Shard::default()
+        }
+    }
+
+    fn path_id(&mut self, path: &[u8]) -> PathId {
+        if let Some(&id) = self.path_ids.get(path) {
+            return id;
+        }
+        let id = self.paths.len() as PathId;
+        self.paths.push(path.to_vec());
+        self.path_ids.insert(path.to_vec(), id);
+        id
+    }
+}
+
+/// One history from the shards: one path table, the earliest commit per blob and path, blobs
+/// ordered for reading.
+fn merge(commits: Vec<Oid>, shards: Vec<Shard>) -> History {
+    let mut paths: Vec<String> = Vec::new();
+    let mut path_ids: HashMap<Vec<u8>, PathId> = HashMap::new();
+    let mut first_seen: HashMap<(Oid, PathId), u32> = HashMap::new();
+    let mut boundary: Vec<Oid> = Vec::new();
+    let mut submodule_paths: HashSet<String> = HashSet::new();
+    let mut skipped = Vec::new();
+    for shard in shards {
+        let global: Vec<PathId> = shard
+            .paths
+            .into_iter()
+            .map(|p| {
+                let next = path_ids.len() as PathId;
+                *path_ids.entry(p).or_insert_with_key(|p| {
+                    paths.push(String::from_utf8_lossy(p).into_owned());
+                    next
+                })
+            })
+            .collect();
+        for ((blob, path), commit) in shard.first_seen {
+            let seen = first_seen
+                .entry((blob, global[path as usize]))
+                .or_insert(commit);
+            *seen = (*seen).min(commit);
+        }
+        for b in shard.boundary {
+            if !boundary.contains(&b) {
+                boundary.push(b);
+            }
+        }
+        for s in shard.skipped {
+            // A submodule is named once, however many shards saw it.
+            let repeated = matches!(s.reason, SkipReason::Submodule { .. })
+                && !submodule_paths.insert(s.path.clone());
+            if !repeated {
+                skipped.push(s);
+            }
+        }
+    }
+    let mut by_blob: HashMap<Oid, Vec<BlobAppearance>> = HashMap::new();
+    for ((blob, path), commit) in first_seen {
+        by_blob
+            .entry(blob)
+            .or_default()
+            .push(BlobAppearance { path, commit });
+    }
+    let mut blobs: Vec<HistoryBlob> = by_blob
+        .into_iter()
+        .map(|(id, mut appearances)| {
+            appearances.sort_by_key(|a| (a.commit, a.path));
+            HistoryBlob { id, appearances }
+        })
+        .collect();
+    // Versions of one file together, oldest first (ties broken by id, for determinism).
+    blobs.sort_by(|a, b| {
+        let key = |blob: &HistoryBlob| {
+            let first = blob.appearances[0];
+            (&paths[first.path as usize], first.commit)
+        };
+        key(a).cmp(&key(b)).then(a.id.cmp(&b.id))
+    });
+    History {
+        commits,
+        boundary,
+        paths,
+        blobs,
+        skipped,
+    }
+}
+
+/// Walks the trees of one shard's commits.
+struct TreeWalker<'r> {
+    repo: &'r Repository,
+    odb: &'r Odb<'r>,
+    selected: &'r HashSet<Oid>,
+    /// Tree id of each commit seen so far (parents are usually among them).
+    commit_trees: HashMap<Oid, Oid>,
+    /// Raw trees read for this commit and for the one before: in a mostly linear history the
+    /// parent's trees are the ones just read.
+    trees_now: HashMap<Oid, Rc<OdbObject<'r>>>,
+    trees_before: HashMap<Oid, Rc<OdbObject<'r>>>,
+    shard: Shard,
+}
+
+impl<'r> TreeWalker<'r> {
+    fn new(repo: &'r Repository, odb: &'r Odb<'r>, selected: &'r HashSet<Oid>) -> TreeWalker<'r> {
+        TreeWalker {
+            repo,
+            odb,
+            selected,
+            commit_trees: HashMap::new(),
+            trees_now: HashMap::new(),
+            trees_before: HashMap::new(),
+            shard: Shard::default(),
+        }
+    }
+
+    fn commit(&mut self, oid: Oid, index: u32) {
+        let commit = match self.repo.find_commit(oid) {
+            Ok(c) => c,
+            Err(e) => {
+                self.shard
+                    .skipped
+                    .push(object_skip(String::new(), &oid.to_string(), &e));
+                return;
+            }
+        };
+        let tree = commit.tree_id();
+        self.commit_trees.insert(oid, tree);
+        let parent_ids: Vec<Oid> = commit.parent_ids().collect();
+        for &p in &parent_ids {
+            if !self.selected.contains(&p) && !self.shard.boundary.contains(&p) {
+                self.shard.boundary.push(p);
+            }
+        }
+        let parents: Vec<Oid> = parent_ids
+            .into_iter()
+            .filter_map(|p| self.tree_of_commit(p))
+            .collect();
+        drop(commit);
+        self.trees_before = std::mem::take(&mut self.trees_now);
+        let mut prefix = Vec::new();
+        self.diff(tree, &parents, &mut prefix, index);
+    }
+
+    /// The tree of a commit that may not be among the selected ones (a `--since` boundary).
+    /// `None` when it cannot be read: the child is then compared with nothing, which scans more,
+    /// never less.
+    fn tree_of_commit(&mut self, oid: Oid) -> Option<Oid> {
+        if let Some(&tree) = self.commit_trees.get(&oid) {
+            return Some(tree);
+        }
+        match self.repo.find_commit(oid) {
+            Ok(c) => {
+                let tree = c.tree_id();
+                self.commit_trees.insert(oid, tree);
+                Some(tree)
+            }
+            Err(e) => {
+                self.shard
+                    .skipped
+                    .push(object_skip(String::new(), &oid.to_string(), &e));
+                None
+            }
+        }
+    }
+
+    /// A raw tree, from this commit's or the previous commit's reads, or from the odb.
+    fn tree(&mut self, oid: Oid, path: &[u8]) -> Option<Rc<OdbObject<'r>>> {
+        if let Some(t) = self.trees_now.get(&oid) {
+            return Some(Rc::clone(t));
+        }
+        let found = match self.trees_before.get(&oid) {
+            Some(t) => Rc::clone(t),
+            None => match self.odb.read(oid) {
+                Ok(t) => Rc::new(t),
+                Err(e) => {
+                    let path = String::from_utf8_lossy(path).into_owned();
+                    self.shard
+                        .skipped
+                        .push(object_skip(path, &oid.to_string(), &e));
+                    return None;
+                }
+            },
+        };
+        self.trees_now.insert(oid, Rc::clone(&found));
+        Some(found)
+    }
+
+    /// Records what `tree` (at `prefix`) has that none of `parents` has at the same place.
+    fn diff(&mut self, tree: Oid, parents: &[Oid], prefix: &mut Vec<u8>, commit: u32) {
+        if parents.contains(&tree) {
+            return;
+        }
+        let Some(raw) = self.tree(tree, prefix) else {
+            return;
+        };
+        let parent_raws: Vec<Rc<OdbObject<'r>>> = parents
+            .iter()
+            .filter_map(|&p| self.tree(p, prefix))
+            .collect();
+        let entries = match parse_tree(raw.data()) {
+            Ok(e) => e,
+            Err(error) => {
+                let path = String::from_utf8_lossy(prefix).into_owned();
+                self.shard.skipped.push(Skipped {
+                    path,
+                    reason: SkipReason::CorruptObject {
+                        object: tree.to_string(),
+                        error,
+                    },
+                });
+                return;
+            }
+        };
+        // A damaged parent tree counts as empty: more is scanned, nothing is missed.
+        let parent_entries: Vec<Vec<Entry<'_>>> = parent_raws
+            .iter()
+            .map(|p| parse_tree(p.data()).unwrap_or_default())
+            .collect();
+        let mut cursors = vec![0usize; parent_entries.len()];
+        for entry in &entries {
+            let mut same_in_a_parent = false;
+            let mut parent_subtrees = Vec::new();
+            for (p, cursor) in parent_entries.iter().zip(cursors.iter_mut()) {
+                while *cursor < p.len() && p[*cursor].cmp_key(entry).is_lt() {
+                    *cursor += 1;
+                }
+                if let Some(pe) = p.get(*cursor).filter(|pe| pe.cmp_key(entry).is_eq()) {
+                    if pe.id == entry.id {
+                        same_in_a_parent = true;
+                    } else if pe.kind == Kind::Tree {
+                        parent_subtrees.push(pe.id);
+                    }
+                }
+            }
+            if same_in_a_parent {
+                continue;
+            }
+            let len = prefix.len();
+            prefix.extend_from_slice(entry.name);
+            match entry.kind {
+                Kind::Tree => {
+                    prefix.push(b'/');
+                    self.diff(entry.id, &parent_subtrees, prefix, commit);
+                }
+                Kind::Blob => {
+                    let path = self.shard.path_id(prefix);
+                    self.shard
+                        .first_seen
+                        .entry((entry.id, path))
+                        .or_insert(commit);
+                }
+                Kind::Submodule => {
+                    let path = self.shard.path_id(prefix);
+                    if self.shard.submodules.insert(path) {
+                        self.shard.skipped.push(Skipped {
+                            path: String::from_utf8_lossy(prefix).into_owned(),
+                            reason: SkipReason::Submodule {
+                                commit: entry.id.to_string(),
+                            },
+                        });
+                    }
+                }
+            }
+            prefix.truncate(len);
+        }
+    }
+}
+
+/// What a tree entry points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Tree,
+    /// A file or a symbolic link (whose blob is the link target).
+    Blob,
+    /// A gitlink: a commit of another repository.
+    Submodule,
+}
+
+/// One entry of a raw tree.
+#[derive(Debug, Clone, Copy)]
+struct Entry<'a> {
+    kind: Kind,
+    name: &'a [u8],
+    id: Oid,
+}
+
+impl Entry<'_> {
+    /// Git's tree order: names compared as bytes, a tree's name as if it ended in `/`.
+    fn cmp_key(&self, other: &Entry<'_>) -> std::cmp::Ordering {
+        let end = |e: &Entry<'_>| if e.kind == Kind::Tree { b'/' } else { 0 };
+        let common = self.name.len().min(other.name.len());
+        self.name[..common]
+            .cmp(&other.name[..common])
+            .then_with(|| {
+                let a = self.name.get(common).copied().unwrap_or_else(|| end(self));
+                let b = other
+                    .name
+                    .get(common)
+                    .copied()
+                    .unwrap_or_else(|| end(other));
+                a.cmp(&b)
+            })
+            .then_with(|| self.name.len().cmp(&other.name.len()))
+    }
+}
+
+/// Parses a raw tree: `<octal mode> <name>\0<20-byte id>`, repeated.
+fn parse_tree(mut data: &[u8]) -> Result<Vec<Entry<'_>>, String> {
+    const ID_LEN: usize = 20;
+    let mut entries = Vec::new();
+    while !data.is_empty() {
+        let bad = || "malformed tree entry".to_string();
+        let space = memchr::memchr(b' ', data).ok_or_else(bad)?;
+        let mode = &data[..space];
+        let rest = &data[space + 1..];
+        let nul = memchr::memchr(0, rest).ok_or_else(bad)?;
+        let name = &rest[..nul];
+        let id_bytes = rest.get(nul + 1..nul + 1 + ID_LEN).ok_or_else(bad)?;
+        let id = Oid::from_bytes(id_bytes).map_err(|_| bad())?;
+        let kind = match mode {
+            b"40000" | b"040000" => Kind::Tree,
+            b"160000" => Kind::Submodule,
+            _ => Kind::Blob,
+        };
+        entries.push(Entry { kind, name, id });
+        data = &rest[nul + 1 + ID_LEN..];
+    }
+    Ok(entries)
+}
+
+/// Reads a blob unless it is larger than `max_size` (its size is read first, from the header).
+pub fn read_blob<'o>(
+    odb: &'o Odb<'_>,
+    id: Oid,
+    max_size: u64,
+) -> Result<OdbObject<'o>, SkipReason> {
+    let fail = |e: git2::Error| object_skip(String::new(), &id.to_string(), &e).reason;
+    let (size, _) = odb.read_header(id).map_err(fail)?;
+    if size as u64 > max_size {
+        return Err(SkipReason::TooLarge {
+            size: size as u64,
+            limit: max_size,
+        });
+    }
+    odb.read(id).map_err(fail)
+}
+
+/// A skip for an object that could not be read: missing, or damaged.
+pub fn object_skip(path: String, object: &str, e: &git2::Error) -> Skipped {
+    let reason = if e.code() == ErrorCode::NotFound {
+        SkipReason::MissingObject {
+            object: object.to_string(),
+        }
+    } else {
+        SkipReason::CorruptObject {
+            object: object.to_string(),
+            error: e.message().to_string(),
+        }
+    };
+    Skipped { path, reason }
+}
+
+/// Reads blobs from many threads: a pool of repository handles, one lent to each reader at a
+/// time.
+pub struct BlobReader {
+    git_dir: PathBuf,
+    pool: Mutex<Vec<Repository>>,
+    max_size: u64,
+}
+
+impl BlobReader {
+    /// A reader for the repository whose git directory is `git_dir`, skipping blobs larger than
+    /// `max_size` bytes.
+    pub fn new(git_dir: PathBuf, max_size: u64) -> BlobReader {
+        BlobReader {
+            git_dir,
+            pool: Mutex::new(Vec::new()),
+            max_size,
+        }
+    }
+
+    /// The largest blob that is read; larger ones are skipped as too large.
+    pub fn max_size(&self) -> u64 {
+        self.max_size
+    }
+
+    /// Calls `f` with the blob's bytes (libgit2's buffer, not a copy), or says why it cannot.
+    pub fn with_blob<R>(&self, id: Oid, f: impl FnOnce(&[u8]) -> R) -> Result<R, SkipReason> {
+        self.with_odb(|odb| read_blob(odb, id, self.max_size).map(|blob| f(blob.data())))?
+    }
+
+    /// Calls `f` with an object database handle that no other thread is using.
+    pub fn with_odb<R>(&self, f: impl FnOnce(&Odb<'_>) -> R) -> Result<R, SkipReason> {
+        let repo = self.take()?;
+        let result = repo
+            .odb()
+            .map(|odb| f(&odb))
+            .map_err(|e| object_skip(String::new(), "object database", &e).reason);
+        self.pool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(repo);
+        result
+    }
+
+    fn take(&self) -> Result<Repository, SkipReason> {
+        if let Some(repo) = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return Ok(repo);
+        }
+        Repository::open(&self.git_dir).map_err(|e| SkipReason::Unreadable {
+            error: format!("cannot open the repository: {}", e.message()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw_entry(mode: &str, name: &str, id: u8) -> Vec<u8> {
+        let mut v = format!("{mode} {name}\0").into_bytes();
+        v.extend([id; 20]);
+        v
+    }
+
+    #[test]
+    fn raw_trees_parse() {
+        let mut raw = raw_entry("100644", "a.txt", 1);
+        raw.extend(raw_entry("40000", "dir", 2));
+        raw.extend(raw_entry("160000", "sub", 3));
+        raw.extend(raw_entry("120000", "link", 4));
+        let entries = parse_tree(&raw).unwrap();
+        let kinds: Vec<_> = entries.iter().map(|e| (e.name, e.kind)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (&b"a.txt"[..], Kind::Blob),
+                (&b"dir"[..], Kind::Tree),
+                (&b"sub"[..], Kind::Submodule),
+                (&b"link"[..], Kind::Blob)
+            ]
+        );
+        assert_eq!(entries[1].id, Oid::from_bytes(&[2; 20]).unwrap());
+        assert!(parse_tree(&raw[..raw.len() - 3]).is_err());
+        assert!(parse_tree(b"100644 no-nul").is_err());
+    }
+
+    #[test]
+    fn shards_merge_to_the_earliest_commit_per_blob_and_path() {
+        let (x, y) = (
+            Oid::from_bytes(&[1; 20]).unwrap(),
+            Oid::from_bytes(&[2; 20]).unwrap(),
+        );
+        let mut later = Shard::default();
+        let a = later.path_id(b"a.txt");
+        let b = later.path_id(b"b.txt");
+        later.first_seen.insert((x, a), 7);
+        later.first_seen.insert((y, b), 8);
+        later.skipped.push(Skipped {
+            path: "vendor".into(),
+            reason: SkipReason::Submodule { commit: "c".into() },
+        });
+        let mut earlier = Shard::default();
+        let b2 = earlier.path_id(b"b.txt");
+        let a2 = earlier.path_id(b"a.txt");
+        earlier.first_seen.insert((x, a2), 3);
+        earlier.first_seen.insert((x, b2), 4);
+        earlier.skipped = later.skipped.clone();
+        let history = merge(vec![Oid::zero(); 9], vec![later, earlier]);
+
+        assert_eq!(history.paths, vec!["a.txt", "b.txt"]);
+        let x_blob = history.blobs.iter().find(|bl| bl.id == x).unwrap();
+        assert_eq!(
+            x_blob.appearances,
+            vec![
+                BlobAppearance { path: 0, commit: 3 },
+                BlobAppearance { path: 1, commit: 4 }
+            ]
+        );
+        assert_eq!(history.blobs.len(), 2);
+        assert_eq!(history.blobs[0].id, x, "ordered by first path");
+        assert_eq!(history.skipped.len(), 1, "a submodule is named once");
+    }
+
+    #[test]
+    fn tree_order_is_gits() {
+        let e = |name: &'static str, kind| Entry {
+            kind,
+            name: name.as_bytes(),
+            id: Oid::zero(),
+        };
+        // "a.b" < "a/" < "a0": a directory sorts as if its name ended in '/'.
+        assert!(e("a.b", Kind::Blob).cmp_key(&e("a", Kind::Tree)).is_lt());
+        assert!(e("a", Kind::Tree).cmp_key(&e("a0", Kind::Blob)).is_lt());
+        assert!(e("a", Kind::Blob).cmp_key(&e("a.b", Kind::Blob)).is_lt());
+        assert!(e("a", Kind::Tree).cmp_key(&e("a", Kind::Tree)).is_eq());
+        assert!(!e("a", Kind::Tree).cmp_key(&e("a", Kind::Blob)).is_eq());
+    }
+}

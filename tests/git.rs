@@ -1,0 +1,596 @@
+//! End-to-end tests of `leakhound git`, `scan --staged` and `hook`, on small repositories built
+//! with the `git` command in temporary directories. The secrets are generated fakes.
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn leakhound() -> Command {
+    let mut cmd = Command::cargo_bin("leakhound").expect("the binary is built");
+    cmd.env_remove("NO_COLOR").env_remove("GIT_INDEX_FILE");
+    cmd
+}
+
+/// A fake GitHub token (`ghp_` + 36 alphanumerics) that differs per seed.
+fn token(seed: u64) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let body: String = (0..36)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            A[(x % A.len() as u64) as usize] as char
+        })
+        .collect();
+    format!("ghp_{body}")
+}
+
+/// A repository in a temporary directory, driven by the `git` command with no user or system
+/// configuration, and one second between commit dates.
+struct Repo {
+    dir: TempDir,
+    clock: Cell<u64>,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let repo = Repo {
+            dir: tempfile::tempdir().expect("temporary directory"),
+            clock: Cell::new(1_700_000_000),
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn git_command(&self, args: &[&str]) -> std::process::Command {
+        let t = self.clock.get();
+        let date = format!("{t} +0000");
+        let mut cmd = std::process::Command::new("git");
+        cmd.args(args)
+            .current_dir(self.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ada Tester")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.invalid")
+            .env("GIT_COMMITTER_NAME", "Ada Tester")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.invalid")
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .env_remove("GIT_INDEX_FILE")
+            .env_remove("GIT_DIR");
+        cmd
+    }
+
+    fn git_output(&self, args: &[&str]) -> Output {
+        self.git_command(args).output().expect("git runs")
+    }
+
+    /// Runs git, which must succeed; its standard output, trimmed.
+    fn git(&self, args: &[&str]) -> String {
+        let out = self.git_output(args);
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn write(&self, path: &str, content: &str) {
+        let full = self.path().join(path);
+        std::fs::create_dir_all(full.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(full, content).expect("write");
+    }
+
+    /// Stages everything and commits; the new commit's id.
+    fn commit(&self, message: &str) -> String {
+        self.clock.set(self.clock.get() + 1);
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--no-verify", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+}
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = leakhound()
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().expect("exits normally"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `leakhound ARGS -f json -q` in the repository: exit code and findings.
+fn json(repo: &Repo, args: &[&str]) -> (i32, Vec<Value>) {
+    let mut all = args.to_vec();
+    all.extend(["-f", "json", "-q"]);
+    let (code, stdout, stderr) = run(repo.path(), &all);
+    assert!(code == 0 || code == 1, "exit {code}: {stderr}");
+    let findings: Value = serde_json::from_str(&stdout).expect("a JSON report");
+    (code, findings.as_array().expect("an array").clone())
+}
+
+#[test]
+fn a_removed_secret_is_reported_with_the_commit_that_added_it() {
+    let repo = Repo::new();
+    let secret = token(1);
+    repo.write("app.env", "A=1\n");
+    repo.commit("start");
+    repo.write("app.env", &format!("A=1\nGITHUB_TOKEN={secret}\n"));
+    let added = repo.commit("add token");
+    repo.write("app.env", "A=1\nGITHUB_TOKEN=\n");
+    repo.commit("remove token");
+
+    let (code, findings) = json(&repo, &["git"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let f = &findings[0];
+    assert_eq!(f["rule_id"], "github-pat");
+    assert_eq!(f["path"], "app.env");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(2), Some(14))
+    );
+    assert_eq!(f["commit"], added.as_str());
+    assert_eq!(f["in_head"], false);
+    assert_eq!(f["blob_count"], 1);
+    assert_eq!(f["author"], "Ada Tester");
+    assert_eq!(f["email"], "ada@example.invalid");
+    assert_eq!(f["date"], "2023-11-14T22:13:22Z");
+}
+
+#[test]
+fn a_secret_in_five_versions_of_a_file_is_reported_once() {
+    let repo = Repo::new();
+    let secret = token(2);
+    let mut text = format!("# settings\ntoken = \"{secret}\"\n");
+    repo.write("src/settings.py", &text);
+    let first = repo.commit("v1");
+    for i in 2..=5 {
+        text.push_str(&format!("VERSION = {i}\n"));
+        repo.write("src/settings.py", &text);
+        repo.commit(&format!("v{i}"));
+    }
+    let (code, findings) = json(&repo, &["git"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["blob_count"], 5);
+    assert_eq!(findings[0]["in_head"], true);
+    assert_eq!(findings[0]["commit"], first.as_str());
+    assert_eq!(findings[0]["line"], 2);
+}
+
+#[test]
+fn a_secret_only_on_an_unmerged_branch_is_found_unless_refs_leave_it_out() {
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit("start");
+    repo.git(&["checkout", "-q", "-b", "feature/wip"]);
+    repo.write("client.js", &format!("const token = '{}';\n", token(3)));
+    let wip = repo.commit("wip");
+    repo.git(&["checkout", "-q", "main"]);
+
+    let (code, findings) = json(&repo, &["git"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["commit"], wip.as_str());
+    assert_eq!(findings[0]["in_head"], false);
+
+    let (code, findings) = json(&repo, &["git", "--ref", "main"]);
+    assert_eq!((code, findings.len()), (0, 0));
+    let (code, findings) = json(&repo, &["git", "--ref", "main", "--ref", "feature/wip"]);
+    assert_eq!((code, findings.len()), (1, 1));
+}
+
+#[test]
+fn since_and_range_scan_only_the_new_commits() {
+    let repo = Repo::new();
+    let old = token(4);
+    let new = token(5);
+    repo.write("a.env", &format!("T={old}\n"));
+    repo.commit("old secret");
+    repo.git(&["tag", "-a", "v1.0.0", "-m", "release"]);
+    repo.write("b.env", &format!("T={new}\n"));
+    let introduced = repo.commit("new secret");
+    repo.write("a.env", &format!("T={old}\nX=1\n"));
+    repo.commit("touch a.env without adding a secret");
+
+    for args in [
+        &["git", "--since", "v1.0.0"][..],
+        &["git", "--range", "v1.0.0..main"],
+        &["git", "--range", "v1.0.0.."],
+    ] {
+        let (code, findings) = json(&repo, args);
+        assert_eq!(code, 1, "{args:?}");
+        let paths: Vec<&str> = findings.iter().filter_map(|f| f["path"].as_str()).collect();
+        assert_eq!(paths, vec!["b.env"], "{args:?}");
+        assert_eq!(findings[0]["commit"], introduced.as_str());
+        assert_eq!(findings[0]["in_head"], true);
+    }
+    let (code, findings) = json(&repo, &["git"]);
+    assert_eq!((code, findings.len()), (1, 2));
+}
+
+#[test]
+fn a_merged_secret_belongs_to_the_branch_commit_and_repeats_are_kept() {
+    let repo = Repo::new();
+    let secret = token(17);
+    repo.write("README.md", "hi\n");
+    repo.commit("root");
+    repo.git(&["checkout", "-q", "-b", "hotfix"]);
+    repo.write("ops/deploy.sh", &format!("A={secret}\nB={secret}\n"));
+    let hotfix = repo.commit("hotfix");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("other.txt", "x\n");
+    repo.commit("meanwhile on main");
+    repo.clock.set(repo.clock.get() + 1);
+    repo.git(&["merge", "-q", "--no-ff", "-m", "merge hotfix", "hotfix"]);
+
+    let (code, findings) = json(&repo, &["git"]);
+    assert_eq!(code, 1);
+    let lines: Vec<u64> = findings.iter().filter_map(|f| f["line"].as_u64()).collect();
+    assert_eq!(
+        lines,
+        vec![1, 2],
+        "the same value on two lines is two findings"
+    );
+    for f in &findings {
+        assert_eq!(f["commit"], hotfix.as_str(), "not the merge commit");
+        assert_eq!(f["in_head"], true);
+    }
+}
+
+#[test]
+fn ranges_compare_with_what_was_there_before_them() {
+    let repo = Repo::new();
+    let secret = token(6);
+    repo.write("README.md", "hi\n");
+    let root = repo.commit("root");
+    repo.write("keep.env", &format!("T={secret}\n"));
+    let added = repo.commit("add");
+    repo.write("keep.env", &format!("T={secret}\nMORE=1\n"));
+    repo.commit("edit, keeping the secret");
+
+    // HEAD's version of keep.env is outside the range, and still has the secret.
+    let (code, findings) = json(&repo, &["git", "--range", &format!("{root}..{added}")]);
+    assert_eq!(code, 1);
+    assert_eq!(findings[0]["commit"], added.as_str());
+    assert_eq!(findings[0]["in_head"], true);
+    // After `added`, keep.env changed but its secret is not new.
+    let (code, findings) = json(&repo, &["git", "--since", &added]);
+    assert_eq!((code, findings.len()), (0, 0), "{findings:?}");
+    let (code, findings) = json(&repo, &["git", "--range", &format!("{added}..{added}")]);
+    assert_eq!((code, findings.len()), (0, 0));
+}
+
+#[test]
+fn a_bad_revision_or_a_non_repository_is_one_error_line_and_exit_two() {
+    let plain = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(plain.path(), &["git", "."]);
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("leakhound: error: "));
+    assert!(stderr.contains("not in a git repository"));
+
+    let (code, _, stderr) = run(plain.path(), &["git", "does/not/exist"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("does/not/exist"), "{stderr}");
+
+    let repo = Repo::new();
+    repo.write("a", "a\n");
+    repo.commit("a");
+    for args in [
+        &["git", "--since", "v9.9"][..],
+        &["git", "--range", "nope..main"],
+        &["git", "--range", "main...HEAD"],
+        &["git", "--ref", "nope"],
+    ] {
+        let (code, _, stderr) = run(repo.path(), args);
+        assert_eq!(code, 2, "{args:?}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}
+
+#[test]
+fn an_empty_repository_has_no_findings() {
+    let repo = Repo::new();
+    let (code, findings) = json(&repo, &["git"]);
+    assert_eq!((code, findings.len()), (0, 0));
+    let (code, _, stderr) = run(repo.path(), &["git"]);
+    assert_eq!(code, 0);
+    assert!(stderr.contains("no findings"), "{stderr}");
+}
+
+#[test]
+fn submodules_missing_objects_and_large_blobs_are_skipped_and_said() {
+    let repo = Repo::new();
+    let secret = token(7);
+    repo.write("big.txt", &format!("{}\nT={secret}\n", "x".repeat(4000)));
+    repo.write("lost.env", &format!("T={}\n", token(8)));
+    repo.write("bin.dat", "\0\0\0binary\n");
+    repo.commit("files");
+    let submodule_commit = repo.git(&["rev-parse", "HEAD"]);
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{submodule_commit},vendor/lib"),
+    ]);
+    repo.git(&["commit", "-q", "-m", "add a submodule"]);
+    let lost = repo.git(&["rev-parse", "HEAD:lost.env"]);
+    let loose = repo
+        .path()
+        .join(".git/objects")
+        .join(&lost[..2])
+        .join(&lost[2..]);
+    std::fs::remove_file(loose).expect("the blob is a loose object");
+
+    let (code, stdout, stderr) = run(repo.path(), &["git", "--max-file-size", "1K"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stderr.contains("missing-object 1"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("lost.env: git object {lost} is missing")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("submodule 1") && stderr.contains("too-large 1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("binary 1"), "{stderr}");
+    assert!(
+        stdout.contains("vendor/lib: submodule at commit"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("big.txt: 4044 bytes, over the size limit"),
+        "{stdout}"
+    );
+
+    let (code, findings) = json(&repo, &["git"]);
+    assert_eq!(
+        (code, findings.len()),
+        (1, 1),
+        "without the limit big.txt is scanned"
+    );
+}
+
+#[test]
+fn a_shallow_clone_is_scanned_and_said_to_be_cut() {
+    let repo = Repo::new();
+    repo.write("a.env", &format!("T={}\n", token(9)));
+    repo.commit("one");
+    repo.write("b.txt", "b\n");
+    repo.commit("two");
+    repo.write("c.txt", "c\n");
+    repo.commit("three");
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", repo.path().display());
+    let target = clone.path().join("shallow");
+    let out = repo.git_output(&[
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        &url,
+        target.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (code, stdout, stderr) = run(&target, &["git"]);
+    assert_eq!(code, 1, "the secret is still in the one commit there is");
+    assert!(stderr.contains("history is cut"), "{stderr}");
+    assert!(stdout.contains("history is cut"), "{stdout}");
+    let (_, sarif, _) = run(&target, &["git", "-f", "sarif", "-q"]);
+    assert!(sarif.contains("skipped-shallow-history"));
+}
+
+#[test]
+fn history_reports_never_show_the_secret_and_sarif_has_provenance() {
+    let repo = Repo::new();
+    let secret = token(10);
+    repo.write("deploy/config.yaml", &format!("token: {secret}\n"));
+    let added = repo.commit("add");
+    repo.write("deploy/config.yaml", "token: ${TOKEN}\n");
+    let head = repo.commit("remove");
+    for format in ["text", "json", "jsonl", "sarif"] {
+        let (code, stdout, stderr) = run(repo.path(), &["git", "-f", format]);
+        assert_eq!(code, 1);
+        assert!(
+            !stdout.contains(&secret) && !stderr.contains(&secret),
+            "{format}"
+        );
+    }
+    let (_, stdout, _) = run(repo.path(), &["git", "-f", "sarif", "-q"]);
+    let sarif: Value = serde_json::from_str(&stdout).unwrap();
+    let run0 = &sarif["runs"][0];
+    let result = &run0["results"][0];
+    let location = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(location["uri"], "deploy/config.yaml");
+    assert_eq!(location["uriBaseId"], "SRCROOT");
+    assert_eq!(result["properties"]["commit"], added.as_str());
+    assert_eq!(result["properties"]["inHead"], false);
+    assert_eq!(result["properties"]["author"], "Ada Tester");
+    let provenance = &run0["versionControlProvenance"][0];
+    assert_eq!(provenance["revisionId"], head.as_str());
+    assert_eq!(provenance["branch"], "refs/heads/main");
+    assert!(provenance["repositoryUri"]
+        .as_str()
+        .unwrap()
+        .starts_with("file:///"));
+
+    let (_, stdout, _) = run(repo.path(), &["git", "-f", "jsonl", "-q"]);
+    let line: Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
+    assert_eq!(line["commit"], added.as_str());
+}
+
+#[test]
+fn staged_scans_report_only_added_or_modified_lines() {
+    let repo = Repo::new();
+    let committed = token(11);
+    let staged = token(12);
+    let unstaged = token(13);
+    repo.write("src/app.py", &format!("OLD = \"{committed}\"\nx = 1\n"));
+    repo.commit("old secret, already in history");
+    repo.write(
+        "src/app.py",
+        &format!("OLD = \"{committed}\"\nx = 2\nNEW = \"{staged}\"\n"),
+    );
+    repo.git(&["add", "src/app.py"]);
+    repo.write("src/later.py", &format!("T = \"{unstaged}\"\n"));
+
+    for args in [&["scan", "--staged"][..], &["git", "--staged"]] {
+        let (code, findings) = json(&repo, args);
+        assert_eq!(code, 1, "{args:?}");
+        assert_eq!(findings.len(), 1, "{args:?}: {findings:?}");
+        assert_eq!(findings[0]["path"], "src/app.py");
+        assert_eq!(findings[0]["line"], 3);
+        assert!(findings[0].get("commit").is_none());
+    }
+    // From a subdirectory, paths are still relative to the repository root.
+    let (code, stdout, _) = run(
+        &repo.path().join("src"),
+        &["scan", "--staged", "-f", "json"],
+    );
+    assert_eq!(code, 1);
+    assert!(stdout.contains("\"path\": \"src/app.py\""), "{stdout}");
+
+    // A rename without new lines brings nothing new.
+    repo.commit("take it");
+    repo.git(&["mv", "src/app.py", "src/main.py"]);
+    let (code, findings) = json(&repo, &["scan", "--staged"]);
+    assert_eq!((code, findings.len()), (0, 0), "{findings:?}");
+}
+
+#[test]
+fn staged_scans_work_before_the_first_commit() {
+    let repo = Repo::new();
+    repo.write("config/.env", &format!("GITHUB_TOKEN={}\n", token(14)));
+    repo.write("notes.txt", "nothing here\n");
+    repo.git(&["add", "-A"]);
+    let (code, findings) = json(&repo, &["scan", "--staged"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["path"], "config/.env");
+
+    let clean = Repo::new();
+    let (code, findings) = json(&clean, &["scan", "--staged"]);
+    assert_eq!((code, findings.len()), (0, 0));
+}
+
+fn hook_path(repo: &Repo) -> PathBuf {
+    repo.path().join(".git/hooks/pre-commit")
+}
+
+#[test]
+fn the_hook_stops_a_commit_that_adds_a_secret() {
+    let repo = Repo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("start");
+    let (code, stdout, stderr) = run(repo.path(), &["hook", "install"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("installed the pre-commit hook"), "{stdout}");
+    let script = std::fs::read_to_string(hook_path(&repo)).unwrap();
+    assert!(script.contains("leakhound-managed-hook"));
+
+    let secret = token(15);
+    repo.write("app.env", &format!("GITHUB_TOKEN={secret}\n"));
+    repo.git(&["add", "app.env"]);
+    let refused = repo.git_output(&["commit", "-q", "-m", "leak"]);
+    assert!(!refused.status.success(), "the hook must stop the commit");
+    let said = String::from_utf8_lossy(&refused.stderr).into_owned()
+        + &String::from_utf8_lossy(&refused.stdout);
+    assert!(said.contains("app.env:1:14"), "{said}");
+    assert!(said.contains("ghp_…"), "{said}");
+    assert!(said.contains("git commit --no-verify"), "{said}");
+    assert!(
+        !said.contains(&secret),
+        "the hook must not print the secret"
+    );
+
+    // `git commit -a` records a temporary index that the hook must read.
+    repo.write("README.md", &format!("hi\ntoken {}\n", token(16)));
+    repo.git(&["reset", "-q"]);
+    std::fs::remove_file(repo.path().join("app.env")).unwrap();
+    let refused = repo.git_output(&["commit", "-q", "-a", "-m", "leak via -a"]);
+    assert!(!refused.status.success(), "commit -a must be checked too");
+
+    repo.write("README.md", "hi\nand more\n");
+    let ok = repo.git_output(&["commit", "-q", "-a", "-m", "clean"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    let (code, stdout, _) = run(repo.path(), &["hook", "uninstall"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("removed the pre-commit hook"));
+    assert!(!hook_path(&repo).exists());
+    let (code, stdout, _) = run(repo.path(), &["hook", "uninstall"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("no pre-commit hook"));
+}
+
+#[test]
+fn the_hook_leaves_other_hooks_alone_unless_forced() {
+    let repo = Repo::new();
+    let hook = hook_path(&repo);
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::write(&hook, "#!/bin/sh\nexec lint-staged\n").unwrap();
+
+    let (code, _, stderr) = run(repo.path(), &["hook", "install"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not written by leakhound") && stderr.contains("--force"));
+    assert!(std::fs::read_to_string(&hook)
+        .unwrap()
+        .contains("lint-staged"));
+    let (code, _, stderr) = run(repo.path(), &["hook", "uninstall"]);
+    assert_eq!(code, 2, "uninstall must not remove someone else's hook");
+    assert!(stderr.contains("leaving it alone"));
+
+    let (code, stdout, _) = run(repo.path(), &["hook", "install", "--force"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("pre-commit.before-leakhound"), "{stdout}");
+    assert!(std::fs::read_to_string(&hook)
+        .unwrap()
+        .contains("leakhound-managed-hook"));
+    let (code, _, _) = run(repo.path(), &["hook", "install"]);
+    assert_eq!(code, 0, "reinstalling over our own hook needs no --force");
+
+    let (code, _, _) = run(repo.path(), &["hook", "uninstall"]);
+    assert_eq!(code, 0);
+    assert!(
+        std::fs::read_to_string(&hook)
+            .unwrap()
+            .contains("lint-staged"),
+        "restored"
+    );
+}
+
+#[test]
+fn the_hook_goes_where_core_hooks_path_says() {
+    let repo = Repo::new();
+    repo.git(&["config", "core.hooksPath", ".githooks"]);
+    let (code, _, stderr) = run(repo.path(), &["hook", "install"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(repo.path().join(".githooks/pre-commit").exists());
+    assert!(!hook_path(&repo).exists());
+}
