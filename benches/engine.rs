@@ -2,7 +2,7 @@
 //! Run with `cargo bench --bench engine`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use leakhound::engine::Engine;
+use leakhound::engine::{Engine, EngineOptions};
 use leakhound::rules::RuleSet;
 
 mod common;
@@ -20,6 +20,23 @@ fn engine(c: &mut Criterion) {
             b.iter(|| engine.scan(text))
         });
     }
+    // The rare-secrets text without the decoding stage: the prefilter and the regexes alone.
+    let plain = Engine::with_options(
+        RuleSet::embedded().expect("embedded rules"),
+        EngineOptions {
+            decode_depth: 0,
+            ..EngineOptions::default()
+        },
+    )
+    .expect("engine");
+    let text = common::Gen::new(42).text(size, 256 * 1024);
+    plain.scan(&text);
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_with_input(
+        BenchmarkId::from_parameter("rare-secrets-no-decode"),
+        &text,
+        |b, text| b.iter(|| plain.scan(text)),
+    );
     group.finish();
 }
 
