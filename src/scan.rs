@@ -121,17 +121,43 @@ pub fn scan_files(
             found
         })
         .collect();
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    let stats = Stats {
-        files_scanned: files.into_inner(),
-        bytes_scanned: bytes.into_inner(),
+    let tally = Tally {
+        files,
+        bytes,
         skipped,
-        elapsed: started.elapsed(),
-        commits: None,
+        started,
     };
-    (findings, stats)
+    tally.finish(&mut findings, None)
+}
+
+/// What parallel workers count while they scan; [`Tally::finish`] turns it into [`Stats`].
+#[derive(Debug)]
+pub struct Tally {
+    pub files: AtomicU64,
+    pub bytes: AtomicU64,
+    pub skipped: Mutex<Vec<Skipped>>,
+    pub started: Instant,
+}
+
+impl Tally {
+    /// Puts findings and skips in report order and totals the counts: the end of every scan.
+    pub fn finish(
+        self,
+        findings: &mut Vec<Finding>,
+        commits: Option<u64>,
+    ) -> (Vec<Finding>, Stats) {
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let mut skipped = self.skipped.into_inner().unwrap_or_else(|e| e.into_inner());
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        let stats = Stats {
+            files_scanned: self.files.into_inner(),
+            bytes_scanned: self.bytes.into_inner(),
+            skipped,
+            elapsed: self.started.elapsed(),
+            commits,
+        };
+        (std::mem::take(findings), stats)
+    }
 }
 
 fn scan_file(

@@ -19,7 +19,7 @@ use std::time::Instant;
 use git2::{Oid, Repository};
 use rayon::prelude::*;
 
-use super::{scan_bytes, Stats};
+use super::{scan_bytes, Stats, Tally};
 use crate::engine::Engine;
 use crate::finding::{fingerprint, CommitInfo, Finding, Secret};
 use crate::progress::Progress;
@@ -122,18 +122,13 @@ pub fn scan_history(
         });
         findings.push(f);
     }
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-
-    let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    let stats = Stats {
-        files_scanned: blobs_scanned.into_inner(),
-        bytes_scanned: bytes.into_inner(),
+    Tally {
+        files: blobs_scanned,
+        bytes,
         skipped,
-        elapsed: started.elapsed(),
-        commits: Some(history.commits.len() as u64),
-    };
-    (findings, stats)
+        started,
+    }
+    .finish(&mut findings, Some(history.commits.len() as u64))
 }
 
 /// Findings of every blob at every path it appeared at, grouped by secret and path, each group

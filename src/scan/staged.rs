@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::{scan_bytes, Stats};
+use super::{scan_bytes, Stats, Tally};
 use crate::engine::Engine;
 use crate::finding::Finding;
 use crate::source::decode;
@@ -55,17 +55,13 @@ pub fn scan_staged(
             }
         })
         .collect();
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    let stats = Stats {
-        files_scanned: files.into_inner(),
-        bytes_scanned: bytes.into_inner(),
+    Tally {
+        files,
+        bytes,
         skipped,
-        elapsed: started.elapsed(),
-        commits: None,
-    };
-    (findings, stats)
+        started,
+    }
+    .finish(&mut findings, None)
 }
 
 /// The findings on new lines of one staged file, and its size.
