@@ -339,12 +339,10 @@ fn resolve_overlaps(rules: &RuleSet, matches: &mut Vec<Match>) {
             .any(|s| s.start < m.secret.end && m.secret.start < s.end)
     };
     matches.retain(|m| {
-        let generic = rules.get(m.rule).spec.generic;
-        match (&m.decoded, generic) {
-            (None, false) => true,
-            (None, true) => !overlaps(&specific_plain, m) && !overlaps(&specific_decoded, m),
-            (Some(_), false) => !overlaps(&specific_plain, m),
-            (Some(_), true) => !overlaps(&specific_plain, m) && !overlaps(&specific_decoded, m),
+        if rules.get(m.rule).spec.generic {
+            !overlaps(&specific_plain, m) && !overlaps(&specific_decoded, m)
+        } else {
+            m.decoded.is_none() || !overlaps(&specific_plain, m)
         }
     });
 }
