@@ -189,16 +189,7 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
     stats.skipped.extend(skipped);
     stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     stats.elapsed = started.elapsed();
-    let out = open_output(report_args.output.as_deref())?;
-    let finished = Finished {
-        engine: &engine,
-        stats: &stats,
-        findings: &findings,
-        root: Some(git_source::root_dir(&repo)),
-        revision: head_revision(&repo),
-        streamed: false,
-    };
-    finish(report_args, out, &finished)
+    finish_repository_scan(report_args, &repo, &engine, &stats, &findings)
 }
 
 /// `scan --staged` / `git --staged`: the lines the staged changes add.
@@ -226,13 +217,25 @@ fn scan_staged(path: &Path, report_args: &ReportArgs) -> Result<Outcome> {
     let engine = Engine::with_options(load_rules(&report_args.rules)?, options)?;
     let (findings, mut stats) = scan::staged::scan_staged(&engine, &changes, &reader);
     stats.elapsed = started.elapsed();
+    finish_repository_scan(report_args, &repo, &engine, &stats, &findings)
+}
+
+/// Reports a scan of a repository (history or staged): paths relative to its work tree, with
+/// its HEAD as the SARIF revision.
+fn finish_repository_scan(
+    report_args: &ReportArgs,
+    repo: &git2::Repository,
+    engine: &Engine,
+    stats: &Stats,
+    findings: &[Finding],
+) -> Result<Outcome> {
     let out = open_output(report_args.output.as_deref())?;
     let finished = Finished {
-        engine: &engine,
-        stats: &stats,
-        findings: &findings,
-        root: Some(git_source::root_dir(&repo)),
-        revision: head_revision(&repo),
+        engine,
+        stats,
+        findings,
+        root: Some(git_source::root_dir(repo)),
+        revision: head_revision(repo),
         streamed: false,
     };
     finish(report_args, out, &finished)
