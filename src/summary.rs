@@ -57,7 +57,7 @@ pub fn write_summary(out: &mut dyn Write, stats: &Stats, findings: &[Finding]) -
     if damage.len() > DAMAGE_LISTED {
         writeln!(
             out,
-            "leakhound: ... and {} more unreadable objects (see --format json or sarif)",
+            "leakhound: ... and {} more unreadable objects (see --format sarif)",
             damage.len() - DAMAGE_LISTED
         )?;
     }

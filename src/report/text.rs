@@ -126,7 +126,7 @@ fn write_skipped(out: &mut dyn Write, ctx: &ReportContext<'_>) -> io::Result<()>
     if notable.len() > SKIPPED_LISTED {
         writeln!(
             out,
-            "  ... and {} more (see --format json/sarif)",
+            "  ... and {} more (see --format sarif)",
             notable.len() - SKIPPED_LISTED
         )?;
     }
