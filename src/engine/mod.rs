@@ -8,6 +8,7 @@
 
 pub mod decode;
 pub mod entropy;
+mod pair_filter;
 pub mod placeholder;
 mod prefilter;
 
@@ -93,9 +94,9 @@ thread_local! {
     static WINDOWS: RefCell<Vec<Window>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Below this many bytes of input, building the prefilter costs more than its speed saves
-/// (a DFA over every keyword takes ~7 ms to build; a contiguous NFA ~2 ms but scans ~2.5x
-/// slower).
+/// Below this many bytes of input, a fallback Aho-Corasick prefilter (used only for keyword
+/// sets the pair filter cannot take) is built as a contiguous NFA rather than a DFA: a DFA over
+/// every keyword takes ~7 ms to build, an NFA ~2 ms but scans ~2.5x slower.
 pub const SMALL_INPUT: u64 = 1 << 20;
 
 impl Engine {
