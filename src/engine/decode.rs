@@ -68,41 +68,130 @@ static BASE64_BYTE: [bool; 256] = base64_table();
 /// Runs of base64 characters (standard or URL-safe, with `=` padding) that stand where a value
 /// stands: right after a quote, `=`, `:` or `>` (spaces allowed after `:`/`=`).
 ///
-/// A run of at least [`MIN_BASE64_LEN`] bytes must cover every `MIN_BASE64_LEN`-th position, so
-/// only those positions are sampled; a run is measured only where a sample lands in one. On
-/// source text that examines well under half of the bytes.
+/// The input is classified 64 bytes at a time into a bit mask (a loop the compiler turns into
+/// vector compares); a few shifts of the mask find where runs of at least [`MIN_BASE64_LEN`]
+/// begin, and only those starts are looked at byte by byte. Source text has few such runs, so
+/// this costs a fraction of a nanosecond per byte.
 fn find_base64(h: &[u8], out: &mut Vec<Candidate>) {
-    let mut i = MIN_BASE64_LEN - 1;
-    while i < h.len() {
-        if !BASE64_BYTE[h[i] as usize] {
-            i += MIN_BASE64_LEN;
-            continue;
+    let mut current = block_mask(h, 0);
+    // Whether the byte before the current block is a base64 byte.
+    let mut carry = 0u64;
+    let mut base = 0;
+    while base < h.len() {
+        let next = block_mask(h, base + 64);
+        let window = current as u128 | (next as u128) << 64;
+        // Bit i: bytes i..i + 16 are all base64 bytes.
+        let mut long = window;
+        long &= long >> 1;
+        long &= long >> 2;
+        long &= long >> 4;
+        long &= long >> 8;
+        let mut starts = long as u64 & !(current << 1 | carry);
+        while starts != 0 {
+            let start = base + starts.trailing_zeros() as usize;
+            starts &= starts - 1;
+            consider_base64_run(h, start, out);
         }
-        let mut start = i;
-        while start > 0 && BASE64_BYTE[h[start - 1] as usize] {
-            start -= 1;
+        carry = current >> 63;
+        current = next;
+        base += 64;
+    }
+}
+
+/// Which of the 64 bytes from `from` are base64 bytes (bytes past the end are not).
+#[inline]
+fn block_mask(h: &[u8], from: usize) -> u64 {
+    match h.get(from..from + 64) {
+        Some(block) => {
+            let mut mask = 0u64;
+            for (i, chunk) in block.chunks_exact(16).enumerate() {
+                mask |= (chunk_mask(chunk.try_into().unwrap_or(&[0; 16])) as u64) << (16 * i);
+            }
+            mask
         }
-        let mut run_end = i + 1;
-        while run_end < h.len() && BASE64_BYTE[h[run_end] as usize] {
-            run_end += 1;
+        None => {
+            let rest = h.get(from..).unwrap_or(&[]);
+            rest.iter()
+                .enumerate()
+                .fold(0, |mask, (i, &b)| mask | (is_base64_byte(b) as u64) << i)
         }
-        let mut end = run_end;
-        while end < h.len() && h[end] == b'=' && end - run_end < 2 {
-            end += 1;
-        }
-        let len = run_end - start;
-        if (MIN_BASE64_LEN..=MAX_BASE64_LEN).contains(&len)
-            && in_value_position(h, start)
-            && ends_value(h, end)
-            && looks_like_base64(&h[start..run_end])
-        {
-            out.push(Candidate {
-                span: start..end,
-                encoding: Encoding::Base64,
-                name: key_before(h, start),
-            });
-        }
-        i = run_end + MIN_BASE64_LEN;
+    }
+}
+
+/// One bit per byte of a 16-byte chunk: SSE2 compares (every x86_64 has them).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn chunk_mask(chunk: &[u8; 16]) -> u16 {
+    // SAFETY: SSE2 is part of the x86_64 baseline, so every x86_64 processor has it; the
+    // function reads nothing but its argument.
+    unsafe { chunk_mask_sse2(chunk) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn chunk_mask_sse2(chunk: &[u8; 16]) -> u16 {
+    use std::arch::x86_64::*;
+
+    let (low, high) = chunk.split_at(8);
+    let word = |half: &[u8]| i64::from_le_bytes(half.try_into().unwrap_or([0; 8]));
+    let bytes = _mm_set_epi64x(word(high), word(low));
+    let splat = |b: u8| _mm_set1_epi8(b as i8);
+    // `x - lo` as an unsigned byte is at most `hi - lo` exactly when lo <= x <= hi.
+    let in_range = |x: __m128i, lo: u8, hi: u8| {
+        let offset = _mm_sub_epi8(x, splat(lo));
+        _mm_cmpeq_epi8(_mm_min_epu8(offset, splat(hi - lo)), offset)
+    };
+    let letter = in_range(_mm_or_si128(bytes, splat(0x20)), b'a', b'z');
+    let digit = in_range(bytes, b'0', b'9');
+    let eq = |b: u8| _mm_cmpeq_epi8(bytes, splat(b));
+    let symbol = _mm_or_si128(
+        _mm_or_si128(eq(b'+'), eq(b'/')),
+        _mm_or_si128(eq(b'-'), eq(b'_')),
+    );
+    let all = _mm_or_si128(_mm_or_si128(letter, digit), symbol);
+    _mm_movemask_epi8(all) as u16
+}
+
+/// One bit per byte of a 16-byte chunk.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn chunk_mask(chunk: &[u8; 16]) -> u16 {
+    let mut mask = 0u16;
+    for (i, &b) in chunk.iter().enumerate() {
+        mask |= (is_base64_byte(b) as u16) << i;
+    }
+    mask
+}
+
+#[inline(always)]
+fn is_base64_byte(b: u8) -> bool {
+    let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+    let digit = b.wrapping_sub(b'0') < 10;
+    letter | digit | (b == b'+') | (b == b'/') | (b == b'-') | (b == b'_')
+}
+
+/// A run of at least [`MIN_BASE64_LEN`] base64 bytes begins at `start`: keep it if it is a
+/// value that may be encoded.
+fn consider_base64_run(h: &[u8], start: usize, out: &mut Vec<Candidate>) {
+    let mut run_end = start + MIN_BASE64_LEN;
+    while run_end < h.len() && BASE64_BYTE[h[run_end] as usize] {
+        run_end += 1;
+    }
+    let mut end = run_end;
+    while end < h.len() && h[end] == b'=' && end - run_end < 2 {
+        end += 1;
+    }
+    let len = run_end - start;
+    if (MIN_BASE64_LEN..=MAX_BASE64_LEN).contains(&len)
+        && in_value_position(h, start)
+        && ends_value(h, end)
+        && looks_like_base64(&h[start..run_end])
+    {
+        out.push(Candidate {
+            span: start..end,
+            encoding: Encoding::Base64,
+            name: key_before(h, start),
+        });
     }
 }
 
@@ -304,5 +393,34 @@ mod tests {
             decode(Encoding::Base64, url.as_bytes()).unwrap(),
             raw.as_bytes()
         );
+    }
+
+    #[test]
+    fn runs_across_block_boundaries_and_at_the_edges() {
+        let value = b64("S3cr3t-P4ss!w0rd-and-more");
+        for pad in [0usize, 1, 40, 50, 63, 64, 65, 100, 127, 128] {
+            let text = format!("{}x=\"{value}\"", " ".repeat(pad));
+            let c = candidates(text.as_bytes());
+            assert_eq!(c.len(), 1, "pad {pad}");
+            assert_eq!(&text[c[0].span.clone()], value, "pad {pad}");
+            let text = format!("{}={value}", "y".repeat(pad));
+            let c = candidates(text.as_bytes());
+            assert!(c.len() <= 1, "pad {pad}");
+        }
+        // A run of exactly 16 at the very end, and one of 15 (too short).
+        assert_eq!(candidates(b"k: aB3dEf7hIj1lMn0p").len(), 1);
+        assert!(candidates(b"k: aB3dEf7hIj1lMn0").is_empty());
+    }
+
+    #[test]
+    fn block_mask_agrees_with_the_byte_table() {
+        let all: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+        for from in [0usize, 1, 7, 64, 100, 200, 448, 500] {
+            let mask = block_mask(&all, from);
+            for i in 0..64 {
+                let expected = all.get(from + i).is_some_and(|&b| BASE64_BYTE[b as usize]);
+                assert_eq!(mask >> i & 1 == 1, expected, "byte at {}", from + i);
+            }
+        }
     }
 }
