@@ -173,6 +173,10 @@ fn is_base64_byte(b: u8) -> bool {
 /// A run of at least [`MIN_BASE64_LEN`] base64 bytes begins at `start`: keep it if it is a
 /// value that may be encoded.
 fn consider_base64_run(h: &[u8], start: usize, out: &mut Vec<Candidate>) {
+    // Most long runs in source code are identifiers and paths, not values: look behind first.
+    if !in_value_position(h, start) {
+        return;
+    }
     let mut run_end = start + MIN_BASE64_LEN;
     while run_end < h.len() && BASE64_BYTE[h[run_end] as usize] {
         run_end += 1;
@@ -183,7 +187,6 @@ fn consider_base64_run(h: &[u8], start: usize, out: &mut Vec<Candidate>) {
     }
     let len = run_end - start;
     if (MIN_BASE64_LEN..=MAX_BASE64_LEN).contains(&len)
-        && in_value_position(h, start)
         && ends_value(h, end)
         && looks_like_base64(&h[start..run_end])
     {
@@ -251,7 +254,17 @@ fn key_before(h: &[u8], value_start: usize) -> Option<Range<usize>> {
 /// Tokens with at least two `%XX` escapes (a percent-encoded URL or value).
 fn find_percent(h: &[u8], out: &mut Vec<Candidate>) {
     let mut from = 0;
+    let is_escape = |p: usize| {
+        h.get(p + 1..p + 3)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    };
     while let Some(p) = memchr::memchr(b'%', &h[from..]).map(|p| from + p) {
+        // Format strings (`%s`, `%d`) are the usual `%` in code: only an escape starts a token
+        // worth measuring.
+        if !is_escape(p) {
+            from = p + 1;
+            continue;
+        }
         let start = token_start(h, p);
         let end = token_end(h, p);
         let token = &h[start..end];
