@@ -226,16 +226,16 @@ impl Engine {
         };
         let span = snap_to_lines(haystack, window.start, window.end);
         let input = Input::new(haystack).span(span);
-        for caps in compiled.regex.captures_iter(input) {
+        compiled.for_each_match(input, |caps| {
             let Some(whole) = caps.get_match() else {
-                continue;
+                return;
             };
             let secret_span = match compiled.secret_group {
                 Some(group) => caps.get_group(group),
                 None => (1..caps.group_len()).find_map(|g| caps.get_group(g)),
             };
             let Some(secret_span) = secret_span else {
-                continue;
+                return;
             };
             let secret = &haystack[secret_span.range()];
             if accepts(rule, secret, &haystack[whole.range()]) {
@@ -246,7 +246,7 @@ impl Engine {
                     decoded: None,
                 });
             }
-        }
+        });
     }
 }
 

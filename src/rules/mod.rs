@@ -11,7 +11,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
-use regex_automata::meta::Regex;
+use regex_automata::meta::{Cache, Regex};
+use regex_automata::util::captures::Captures;
+use regex_automata::Input;
 
 pub use spec::{is_kebab_case, Allowlist, RuleFile, RuleSpec, Severity};
 
@@ -74,6 +76,42 @@ pub struct CompiledRegex {
     pub regex: Regex,
     /// The `secret` named group, if the rule has one; otherwise the first group that took part.
     pub secret_group: Option<usize>,
+    /// A search cache that threads take turns with. The lazy DFA builds its states in the
+    /// cache, and building them is most of what a regex costs in small windows; with one
+    /// cache per thread, every thread built the same states again.
+    shared_cache: Mutex<Cache>,
+}
+
+impl CompiledRegex {
+    /// Calls `on_match` with the captures of each match in `input`, leftmost first.
+    pub fn for_each_match(&self, input: Input<'_>, mut on_match: impl FnMut(&Captures)) {
+        let Ok(mut cache) = self.shared_cache.try_lock() else {
+            // Another thread has the shared cache: use one of the regex's own.
+            for caps in self.regex.captures_iter(input) {
+                on_match(&caps);
+            }
+            return;
+        };
+        let mut caps = self.regex.create_captures();
+        let mut input = input;
+        loop {
+            self.regex
+                .search_captures_with(&mut cache, &input, &mut caps);
+            let Some(found) = caps.get_match() else {
+                return;
+            };
+            on_match(&caps);
+            let next = if found.is_empty() {
+                found.end() + 1
+            } else {
+                found.end()
+            };
+            if next > input.end() {
+                return;
+            }
+            input.set_start(next);
+        }
+    }
 }
 
 impl Rule {
@@ -214,6 +252,7 @@ pub fn compile_regex(pattern: &str) -> Result<CompiledRegex, String> {
     }
     let secret_group = info.to_index(regex_automata::PatternID::ZERO, "secret");
     Ok(CompiledRegex {
+        shared_cache: Mutex::new(regex.create_cache()),
         regex,
         secret_group,
     })
