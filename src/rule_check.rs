@@ -23,6 +23,11 @@ pub enum FailureKind {
     /// Another non-generic rule reports the same value as this rule: one of them is redundant
     /// or too broad.
     AlsoMatchedBy(String),
+    /// The regex repeats a broad class a bounded but large number of times (`[^\n]{0,200}`):
+    /// the lazy DFA then tracks every count from every start and its cache thrashes, which
+    /// made one rule cost 2.6 µs a byte. The window around a keyword already bounds a match,
+    /// so `*` or `+` does the same job. `example` holds the repetition.
+    SlowRepetition,
 }
 
 impl std::fmt::Display for ExampleFailure {
@@ -43,6 +48,12 @@ impl std::fmt::Display for ExampleFailure {
             FailureKind::AlsoMatchedBy(other) => write!(
                 f,
                 "{}: example also reported by {other} (same value): {:?}",
+                self.rule_id, self.example
+            ),
+            FailureKind::SlowRepetition => write!(
+                f,
+                "{}: regex repeats a broad class {} times, which makes it slow; \
+                 use * or + (the window around the keyword bounds the match)",
                 self.rule_id, self.example
             ),
         }
@@ -86,6 +97,9 @@ pub fn check_examples(engine: &Engine) -> Vec<ExampleFailure> {
                 }
             }
         }
+        for repetition in slow_repetitions(&rule.spec.regex) {
+            failures.push(fail(FailureKind::SlowRepetition, &repetition));
+        }
         for example in &rule.spec.negative_examples {
             if engine
                 .scan(example.as_bytes())
@@ -97,6 +111,69 @@ pub fn check_examples(engine: &Engine) -> Vec<ExampleFailure> {
         }
     }
     failures
+}
+
+/// Bounded repetitions of at least this many of a class of at least [`BROAD_CLASS`] bytes are
+/// reported as slow. Only gaps are that broad (`[^\n]`, `.`, `[^"]`); a token alphabet
+/// (`[A-Za-z0-9_-]{20,74}`) is not, and its bounds are what make a rule precise.
+const SLOW_REPETITION: u32 = 60;
+const BROAD_CLASS: u32 = 128;
+
+/// The bounded repetitions in `pattern` that make a lazy DFA slow, as `{min,max}` (none if the
+/// pattern does not parse: compiling it reports that).
+fn slow_repetitions(pattern: &str) -> Vec<String> {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+
+    fn is_broad(hir: &Hir) -> bool {
+        let size = match hir.kind() {
+            HirKind::Class(Class::Bytes(class)) => class
+                .ranges()
+                .iter()
+                .map(|r| u32::from(r.end() - r.start()) + 1)
+                .sum(),
+            HirKind::Class(Class::Unicode(class)) => class
+                .ranges()
+                .iter()
+                .map(|r| u32::from(r.end()) - u32::from(r.start()) + 1)
+                .sum(),
+            _ => 0,
+        };
+        size >= BROAD_CLASS
+    }
+    // Inside a capture group a bound is the secret's length (`"([^"\r\n]{2,128})"`): it starts
+    // after the rule's context has matched, so few counts are ever live. Outside one it is a
+    // gap between a keyword and the value, counted from every keyword occurrence.
+    fn walk(hir: &Hir, in_capture: bool, found: &mut Vec<String>) {
+        match hir.kind() {
+            HirKind::Repetition(repetition) => {
+                if let Some(max) = repetition.max {
+                    if !in_capture
+                        && max >= SLOW_REPETITION
+                        && max > repetition.min
+                        && is_broad(&repetition.sub)
+                    {
+                        found.push(format!("{{{},{max}}}", repetition.min));
+                    }
+                }
+                walk(&repetition.sub, in_capture, found);
+            }
+            HirKind::Capture(capture) => walk(&capture.sub, true, found),
+            HirKind::Concat(hirs) | HirKind::Alternation(hirs) => {
+                hirs.iter().for_each(|h| walk(h, in_capture, found))
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    if let Ok(hir) = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+    {
+        walk(&hir, false, &mut found);
+    }
+    found
 }
 
 /// The secret a match reports: the decoded value, or the matched text.
@@ -162,6 +239,21 @@ mod tests {
         let failures = check_examples(&Engine::new(set).unwrap());
         assert_eq!(failures.len(), 2, "{failures:?}");
         assert_eq!(failures[0].kind, FailureKind::AlsoMatchedBy("b".into()));
+    }
+
+    #[test]
+    fn large_bounded_gaps_are_reported() {
+        assert_eq!(slow_repetitions(r"snmp[^\r\n]{0,200}?x"), ["{0,200}"]);
+        assert_eq!(slow_repetitions(r"(?:a|b[^\n]{1,64}c)(x)"), ["{1,64}"]);
+        assert_eq!(
+            slow_repetitions(r"ghp_[A-Za-z0-9]{36}.{0,100}(x)"),
+            ["{0,100}"]
+        );
+        // Secret lengths in a capture group, token alphabets, exact counts, small bounds and
+        // unbounded repetitions are fine.
+        assert!(slow_repetitions(r#"key 7 "([^"\r\n]{2,128})""#).is_empty());
+        assert!(slow_repetitions(r"[A-Za-z0-9_-]{20,74}|[^\n]{0,20}|[^\n]*|[^\n]{80}").is_empty());
+        assert!(slow_repetitions(r"(unbalanced").is_empty());
     }
 
     #[test]
