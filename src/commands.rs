@@ -6,6 +6,8 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use rayon::iter::ParallelBridge;
+
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{
@@ -99,8 +101,19 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
         threads: report_args.threads.unwrap_or(0),
     };
     let started = std::time::Instant::now();
-    let (entries, walk_skips) = fs_source::walk(&args.paths, &walk_options);
-    let input_bytes = entries.iter().map(|e| e.size).sum();
+    // The walk and the scan overlap, so the input's size is known up front only when every
+    // path is a file (a hook scanning a few files).
+    let input_bytes = args
+        .paths
+        .iter()
+        .map(|p| {
+            std::fs::metadata(p)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+        })
+        .sum::<Option<u64>>()
+        .unwrap_or(u64::MAX);
     let engine = Engine::with_options(
         rules,
         EngineOptions {
@@ -126,7 +139,27 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
     let file_options = FileOptions {
         max_file_size: report_args.max_file_size,
     };
-    let (findings, mut stats) = scan::scan_files(&engine, &entries, &file_options, &on_finding);
+    // Files are scanned as the walk finds them (the walk takes a sixth of a scan of many small
+    // files); findings and skips are sorted at the end, so the output does not depend on it.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let (walk_skips, (findings, mut stats)) = std::thread::scope(|scope| {
+        let walker = scope.spawn(move || {
+            fs_source::walk_each(&args.paths, &walk_options, |entry| {
+                // The receiver lives until the walk ends: sending cannot fail.
+                let _ = sender.send(entry);
+            })
+        });
+        let scanned = scan::scan_file_stream(
+            &engine,
+            receiver.into_iter().par_bridge(),
+            &file_options,
+            &on_finding,
+        );
+        let walk_skips = walker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (walk_skips, scanned)
+    });
     let stream_error = stream.into_inner().unwrap_or_else(|e| e.into_inner()).1;
     stats.skipped.extend(walk_skips);
     stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));

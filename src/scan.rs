@@ -107,14 +107,23 @@ pub fn scan_files(
     options: &FileOptions,
     on_finding: &(dyn Fn(&Finding) + Sync),
 ) -> (Vec<Finding>, Stats) {
+    scan_file_stream(engine, entries.par_iter().cloned(), options, on_finding)
+}
+
+/// Scans files as they arrive (from a walk still under way, say); otherwise as [`scan_files`].
+pub fn scan_file_stream(
+    engine: &Engine,
+    entries: impl ParallelIterator<Item = FileEntry>,
+    options: &FileOptions,
+    on_finding: &(dyn Fn(&Finding) + Sync),
+) -> (Vec<Finding>, Stats) {
     let started = Instant::now();
     let files = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
     let skipped = Mutex::new(Vec::new());
     let mut findings: Vec<Finding> = entries
-        .par_iter()
         .flat_map_iter(|entry| {
-            let found = scan_file(engine, entry, options, &files, &bytes, &skipped);
+            let found = scan_file(engine, &entry, options, &files, &bytes, &skipped);
             for f in &found {
                 on_finding(f);
             }

@@ -84,8 +84,23 @@ pub fn report_base(roots: &[PathBuf]) -> Option<PathBuf> {
 /// [`report_base`]. The entries come back sorted by path, so that everything after the walk is
 /// deterministic.
 pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> (Vec<FileEntry>, Vec<Skipped>) {
+    let entries = Mutex::new(Vec::new());
+    let skipped = walk_each(roots, options, |entry| lock(&entries).push(entry));
+    let mut entries = entries.into_inner().unwrap_or_else(|e| e.into_inner());
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    (entries, skipped)
+}
+
+/// Walks `roots` like [`walk`], handing each file to `on_entry` (from the walker's threads) as
+/// soon as it is found, so that scanning can start before the walk ends; returns what could
+/// not be walked, sorted by path.
+pub fn walk_each(
+    roots: &[PathBuf],
+    options: &WalkOptions,
+    on_entry: impl Fn(FileEntry) + Sync,
+) -> Vec<Skipped> {
     let Some((first, rest)) = roots.split_first() else {
-        return (Vec::new(), Vec::new());
+        return Vec::new();
     };
     let base = report_base(roots);
     let namer = PathNamer::new(roots, base.as_deref());
@@ -105,10 +120,9 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> (Vec<FileEntry>, Vec<Sk
         .threads(options.threads)
         .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())));
 
-    let entries = Mutex::new(Vec::new());
     let skipped = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
-        let entries = &entries;
+        let on_entry = &on_entry;
         let skipped = &skipped;
         let namer = &namer;
         Box::new(move |result| {
@@ -119,7 +133,7 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> (Vec<FileEntry>, Vec<Sk
                     }
                     let path = namer.name(entry.path());
                     match entry.metadata() {
-                        Ok(meta) => lock(entries).push(FileEntry {
+                        Ok(meta) => on_entry(FileEntry {
                             fs_path: entry.into_path(),
                             path,
                             size: meta.len(),
@@ -137,11 +151,9 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions) -> (Vec<FileEntry>, Vec<Sk
             WalkState::Continue
         })
     });
-    let mut entries = entries.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    (entries, skipped)
+    skipped
 }
 
 /// Reads a file whose size the walk has told: `fs::read` and `File::read_to_end` would ask the
