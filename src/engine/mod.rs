@@ -225,6 +225,9 @@ impl Engine {
             return;
         };
         let span = snap_to_lines(haystack, window.start, window.end);
+        if compiled.cannot_match(&haystack[span.clone()]) {
+            return;
+        }
         let input = Input::new(haystack).span(span);
         compiled.for_each_match(input, |caps| {
             let Some(whole) = caps.get_match() else {

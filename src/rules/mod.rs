@@ -5,6 +5,7 @@
 //! that a scan which never sees a rule's keyword never pays for compiling it. This module knows
 //! nothing of files, git or reports: it answers "which rules exist and what do they match".
 
+mod secret_words;
 mod spec;
 
 use std::collections::{HashMap, HashSet};
@@ -76,6 +77,10 @@ pub struct CompiledRegex {
     pub regex: Regex,
     /// The `secret` named group, if the rule has one; otherwise the first group that took part.
     pub secret_group: Option<usize>,
+    /// When every value the rule can report is one of a few fixed words (a vendor-default
+    /// community: `public`, `private`), those words: a window without one cannot match, and
+    /// the regex need not run there.
+    secret_words: Option<aho_corasick::AhoCorasick>,
     /// A search cache that threads take turns with. The lazy DFA builds its states in the
     /// cache, and building them is most of what a regex costs in small windows; with one
     /// cache per thread, every thread built the same states again.
@@ -83,6 +88,14 @@ pub struct CompiledRegex {
 }
 
 impl CompiledRegex {
+    /// Whether a match is impossible in `window` because none of the rule's fixed secret words
+    /// is there.
+    pub fn cannot_match(&self, window: &[u8]) -> bool {
+        self.secret_words
+            .as_ref()
+            .is_some_and(|words| !words.is_match(window))
+    }
+
     /// Calls `on_match` with the captures of each match in `input`, leftmost first.
     pub fn for_each_match(&self, input: Input<'_>, mut on_match: impl FnMut(&Captures)) {
         let Ok(mut cache) = self.shared_cache.try_lock() else {
@@ -238,12 +251,14 @@ pub fn compile_regex(pattern: &str) -> Result<CompiledRegex, String> {
     let syntax = regex_automata::util::syntax::Config::new()
         .unicode(false)
         .utf8(false);
+    // Parsed once: the syntax tree is compiled, and tells whether the secret is a fixed word.
+    let hir = regex_automata::util::syntax::parse_with(pattern, &syntax)
+        .map_err(|e| one_line(&e.to_string()))?;
     let regex = Regex::builder()
-        .syntax(syntax)
         // Rule regexes run only in small windows around keyword hits, where a literal
         // prefilter saves nothing; extracting one costs half of the compile time.
         .configure(Regex::config().auto_prefilter(false))
-        .build(pattern)
+        .build_from_hir(&hir)
         .map_err(|e| one_line(&e.to_string()))?;
     let info = regex.group_info();
     let groups = info.group_len(regex_automata::PatternID::ZERO);
@@ -251,10 +266,17 @@ pub fn compile_regex(pattern: &str) -> Result<CompiledRegex, String> {
         return Err("the regex has no capture group for the secret".to_string());
     }
     let secret_group = info.to_index(regex_automata::PatternID::ZERO, "secret");
+    let secret_words = secret_words::of(&hir).and_then(|words| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(words)
+            .ok()
+    });
     Ok(CompiledRegex {
         shared_cache: Mutex::new(regex.create_cache()),
         regex,
         secret_group,
+        secret_words,
     })
 }
 
@@ -458,5 +480,26 @@ mod tests {
     fn named_secret_group_wins() {
         let c = compile_regex(r"(key)=(?P<secret>[a-z]+)").unwrap();
         assert_eq!(c.secret_group, Some(2));
+    }
+}
+#[cfg(test)]
+mod secret_word_rules {
+    use super::*;
+
+    #[test]
+    fn the_default_community_rule_is_checked_for_its_words_first() {
+        let rules = RuleSet::embedded().expect("embedded rules");
+        let with_words: Vec<&str> = rules
+            .rules()
+            .iter()
+            .filter(|r| r.regex().is_some_and(|c| c.secret_words.is_some()))
+            .map(|r| r.id())
+            .collect();
+        assert!(with_words.contains(&"snmp-community-default"));
+        assert!(!with_words.contains(&"github-pat"));
+        let default = rules.find("snmp-community-default").and_then(Rule::regex);
+        let default = default.expect("compiles");
+        assert!(default.cannot_match(b"snmp-server community hY8Cgo RO"));
+        assert!(!default.cannot_match(b"snmp-server community PUBLIC RO"));
     }
 }
