@@ -1,8 +1,9 @@
-//! Engine throughput alone (no I/O): MB/s on generated source text with rare and dense secrets.
+//! Engine throughput alone (no I/O): MB/s on generated source text with rare and dense secrets,
+//! and of the keyword prefilter by itself.
 //! Run with `cargo bench --bench engine`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use leakhound::engine::{Engine, EngineOptions};
+use leakhound::engine::{Engine, EngineOptions, Prefilter};
 use leakhound::rules::RuleSet;
 
 mod common;
@@ -40,6 +41,24 @@ fn engine(c: &mut Criterion) {
     group.finish();
 }
 
+/// The keyword prefilter alone: the one pass over every byte (AVX-512 where the processor has
+/// it, else the scalar shift-or).
+fn prefilter(c: &mut Criterion) {
+    let rules = RuleSet::embedded().expect("embedded rules");
+    let prefilter = Prefilter::new(&rules, false).expect("prefilter");
+    let text = common::Gen::new(42).text(8 << 20, 256 * 1024);
+    let mut group = c.benchmark_group("prefilter");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_with_input(BenchmarkId::from_parameter("keywords"), &text, |b, text| {
+        b.iter(|| {
+            let mut hits = 0usize;
+            prefilter.for_each_hit(text, |_| hits += 1);
+            hits
+        })
+    });
+    group.finish();
+}
+
 fn startup(c: &mut Criterion) {
     c.bench_function("startup/load-rules-and-build-engine", |b| {
         b.iter(|| Engine::new(RuleSet::embedded().expect("embedded rules")).expect("engine"))
@@ -49,6 +68,6 @@ fn startup(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = engine, startup
+    targets = engine, prefilter, startup
 }
 criterion_main!(benches);
