@@ -104,7 +104,8 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan (with --staged: the repository, default the current one).
+    /// Files or directories to scan, or - for standard input (with --staged: the repository,
+    /// default the current one).
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
 

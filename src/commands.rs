@@ -22,10 +22,12 @@ use crate::report::{self, Format, ReportContext, Revision};
 use crate::rule_check::check_examples;
 use crate::rules::RuleSet;
 use crate::scan::{self, FileOptions, Stats};
+use crate::source::decode as source_decode;
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
 use crate::source::git_history::{self, BlobReader};
 use crate::source::staged;
+use crate::source::{SkipReason, Skipped};
 use crate::summary::write_summary;
 
 /// How a command ended (errors are the `Err` side).
@@ -88,6 +90,13 @@ fn set_threads(threads: Option<usize>) -> Result<()> {
 
 fn scan(args: &ScanArgs) -> Result<Outcome> {
     let report_args = &args.report;
+    let stdin = Path::new("-");
+    if args.paths.iter().any(|p| p == stdin) {
+        if args.paths.len() > 1 {
+            bail!("- (standard input) cannot be scanned together with other paths");
+        }
+        return scan_stdin(report_args);
+    }
     for path in &args.paths {
         if let Err(e) = std::fs::metadata(path) {
             bail!("cannot scan {}: {}", path.display(), e);
@@ -176,6 +185,61 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
         root: fs_source::report_base(&args.paths),
         revision: None,
         streamed: true,
+    };
+    finish(report_args, out, &finished)
+}
+
+/// `scan -`: what is piped in (a diff, a CI log, an artifact listing), reported as `stdin`.
+fn scan_stdin(report_args: &ReportArgs) -> Result<Outcome> {
+    use std::io::Read;
+
+    const NAME: &str = "stdin";
+    let started = std::time::Instant::now();
+    let limit = report_args.max_file_size;
+    let mut data = Vec::new();
+    io::stdin()
+        .lock()
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut data)
+        .context("cannot read standard input")?;
+    let engine = Engine::with_options(
+        load_rules(&report_args.rules)?,
+        EngineOptions {
+            input_bytes: data.len() as u64,
+            decode_depth: report_args.decode_depth,
+        },
+    )?;
+    let mut stats = Stats::default();
+    let mut skip = |reason| {
+        stats.skipped.push(Skipped {
+            path: NAME.to_string(),
+            reason,
+        })
+    };
+    let findings = if data.len() as u64 > limit {
+        // Only the first `limit + 1` bytes were read: the input is at least that large.
+        skip(SkipReason::TooLarge {
+            size: data.len() as u64,
+            limit,
+        });
+        Vec::new()
+    } else if let Some(text) = source_decode::text_of(&data) {
+        stats.files_scanned = 1;
+        stats.bytes_scanned = data.len() as u64;
+        scan::scan_bytes(&engine, NAME, &text)
+    } else {
+        skip(SkipReason::Binary);
+        Vec::new()
+    };
+    stats.elapsed = started.elapsed();
+    let out = open_output(report_args.output.as_deref())?;
+    let finished = Finished {
+        engine: &engine,
+        stats: &stats,
+        findings: &findings,
+        root: None,
+        revision: None,
+        streamed: false,
     };
     finish(report_args, out, &finished)
 }

@@ -507,3 +507,33 @@ negative_examples = ["acme_short"]
     assert_eq!(code, 1);
     assert!(stdout.contains("acme-internal-token"));
 }
+
+#[test]
+fn standard_input_is_scanned_as_a_file_named_stdin() {
+    let secret = planted()
+        .into_values()
+        .find(|s| s.starts_with("ghp_"))
+        .expect("a planted GitHub token");
+    let input = format!("export GITHUB_TOKEN={secret}\n");
+    for format in ["text", "json", "sarif"] {
+        let out = leakhound()
+            .args(["scan", "-", "-q", "-f", format])
+            .write_stdin(input.clone())
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("stdin"), "{format}: {stdout}");
+        assert!(!stdout.contains(&secret), "{format} leaks the secret");
+    }
+    let out = leakhound()
+        .args(["scan", "-", "-f", "json"])
+        .write_stdin(b"a\0binary\0blob".to_vec())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("binary 1"));
+    let (code, _, stderr) = run(&["scan", "-", "."]);
+    assert_eq!(code, 2);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
