@@ -22,7 +22,6 @@ use crate::report::{self, Format, ReportContext, Revision};
 use crate::rule_check::check_examples;
 use crate::rules::RuleSet;
 use crate::scan::{self, FileOptions, Stats};
-use crate::source::decode as source_decode;
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
 use crate::source::git_history::{self, BlobReader};
@@ -223,13 +222,18 @@ fn scan_stdin(report_args: &ReportArgs) -> Result<Outcome> {
             limit,
         });
         Vec::new()
-    } else if let Some(text) = source_decode::text_of(&data) {
-        stats.files_scanned = 1;
-        stats.bytes_scanned = data.len() as u64;
-        scan::scan_bytes(&engine, NAME, &text)
     } else {
-        skip(SkipReason::Binary);
-        Vec::new()
+        match scan::scan_content(&engine, NAME, &data) {
+            Ok(found) => {
+                stats.files_scanned = 1;
+                stats.bytes_scanned = data.len() as u64;
+                found
+            }
+            Err(reason) => {
+                skip(reason);
+                Vec::new()
+            }
+        }
     };
     stats.elapsed = started.elapsed();
     let out = open_output(report_args.output.as_deref())?;

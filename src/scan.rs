@@ -191,12 +191,21 @@ fn scan_file(
         Ok(c) => c,
         Err(reason) => return skip(reason),
     };
-    let Some(text) = decode::text_of(&contents) else {
-        return skip(SkipReason::Binary);
-    };
-    files.fetch_add(1, Ordering::Relaxed);
-    bytes.fetch_add(contents.len() as u64, Ordering::Relaxed);
-    scan_bytes(engine, &entry.path, &text)
+    match scan_content(engine, &entry.path, &contents) {
+        Ok(found) => {
+            files.fetch_add(1, Ordering::Relaxed);
+            bytes.fetch_add(contents.len() as u64, Ordering::Relaxed);
+            found
+        }
+        Err(reason) => skip(reason),
+    }
+}
+
+/// Scans the content of a file (or of standard input) known as `path`, unless it is binary;
+/// UTF-16 is transcoded first.
+pub fn scan_content(engine: &Engine, path: &str, data: &[u8]) -> Result<Vec<Finding>, SkipReason> {
+    let text = decode::text_of(data).ok_or(SkipReason::Binary)?;
+    Ok(scan_bytes(engine, path, &text))
 }
 
 #[cfg(test)]
