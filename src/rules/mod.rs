@@ -81,10 +81,10 @@ pub struct CompiledRegex {
     /// community: `public`, `private`), those words: a window without one cannot match, and
     /// the regex need not run there.
     secret_words: Option<aho_corasick::AhoCorasick>,
-    /// A search cache that threads take turns with. The lazy DFA builds its states in the
+    /// A search cache (and captures) that threads take turns with. The lazy DFA builds its states in the
     /// cache, and building them is most of what a regex costs in small windows; with one
     /// cache per thread, every thread built the same states again.
-    shared_cache: Mutex<Cache>,
+    shared_cache: Mutex<(Cache, Captures)>,
 }
 
 impl CompiledRegex {
@@ -98,22 +98,22 @@ impl CompiledRegex {
 
     /// Calls `on_match` with the captures of each match in `input`, leftmost first.
     pub fn for_each_match(&self, input: Input<'_>, mut on_match: impl FnMut(&Captures)) {
-        let Ok(mut cache) = self.shared_cache.try_lock() else {
+        let Ok(mut shared) = self.shared_cache.try_lock() else {
             // Another thread has the shared cache: use one of the regex's own.
             for caps in self.regex.captures_iter(input) {
                 on_match(&caps);
             }
             return;
         };
-        let mut caps = self.regex.create_captures();
+        // The captures live beside the cache, so that a window costs no allocation.
+        let (cache, caps) = &mut *shared;
         let mut input = input;
         loop {
-            self.regex
-                .search_captures_with(&mut cache, &input, &mut caps);
+            self.regex.search_captures_with(cache, &input, caps);
             let Some(found) = caps.get_match() else {
                 return;
             };
-            on_match(&caps);
+            on_match(caps);
             let next = if found.is_empty() {
                 found.end() + 1
             } else {
@@ -273,7 +273,7 @@ pub fn compile_regex(pattern: &str) -> Result<CompiledRegex, String> {
             .ok()
     });
     Ok(CompiledRegex {
-        shared_cache: Mutex::new(regex.create_cache()),
+        shared_cache: Mutex::new((regex.create_cache(), regex.create_captures())),
         regex,
         secret_group,
         secret_words,
