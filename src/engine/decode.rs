@@ -189,9 +189,7 @@ fn chunk_mask(chunk: &[u8; 16]) -> u16 {
 
 #[inline(always)]
 fn is_base64_byte(b: u8) -> bool {
-    let letter = (b | 0x20).wrapping_sub(b'a') < 26;
-    let digit = b.wrapping_sub(b'0') < 10;
-    letter | digit | (b == b'+') | (b == b'/') | (b == b'-') | (b == b'_')
+    BASE64_BYTE[b as usize]
 }
 
 /// A run of at least [`MIN_BASE64_LEN`] base64 bytes begins at `start`: keep it if it is a
@@ -202,7 +200,7 @@ fn consider_base64_run(h: &[u8], start: usize, out: &mut Vec<Candidate>) {
         return;
     }
     let mut run_end = start + MIN_BASE64_LEN;
-    while run_end < h.len() && BASE64_BYTE[h[run_end] as usize] {
+    while run_end < h.len() && is_base64_byte(h[run_end]) {
         run_end += 1;
     }
     let mut end = run_end;
