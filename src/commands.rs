@@ -96,9 +96,12 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
         }
         return scan_stdin(report_args);
     }
+    let mut file_sizes = Some(0u64);
     for path in &args.paths {
-        if let Err(e) = std::fs::metadata(path) {
-            bail!("cannot scan {}: {}", path.display(), e);
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() => file_sizes = file_sizes.map(|sum| sum + meta.len()),
+            Ok(_) => file_sizes = None,
+            Err(e) => bail!("cannot scan {}: {}", path.display(), e),
         }
     }
     set_threads(report_args.threads)?;
@@ -111,17 +114,7 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
     let started = std::time::Instant::now();
     // The walk and the scan overlap, so the input's size is known up front only when every
     // path is a file (a hook scanning a few files).
-    let input_bytes = args
-        .paths
-        .iter()
-        .map(|p| {
-            std::fs::metadata(p)
-                .ok()
-                .filter(|m| m.is_file())
-                .map(|m| m.len())
-        })
-        .sum::<Option<u64>>()
-        .unwrap_or(u64::MAX);
+    let input_bytes = file_sizes.unwrap_or(u64::MAX);
     let engine = Engine::with_options(
         rules,
         EngineOptions {
