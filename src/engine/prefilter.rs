@@ -37,22 +37,7 @@ impl Prefilter {
     /// pass validation), else an Aho-Corasick DFA (fastest per byte, slowest to build) for
     /// large inputs or a contiguous NFA (built in a quarter of the time) when `small_input`.
     pub fn new(rules: &RuleSet, small_input: bool) -> Result<Prefilter, aho_corasick::BuildError> {
-        let mut keywords: Vec<String> = Vec::new();
-        let mut rules_of_keyword: Vec<Vec<usize>> = Vec::new();
-        let mut index: std::collections::HashMap<String, usize> = Default::default();
-        for (rule_index, rule) in rules.rules().iter().enumerate() {
-            for keyword in &rule.spec.keywords {
-                let lower = keyword.to_ascii_lowercase();
-                let k = *index.entry(lower.clone()).or_insert_with(|| {
-                    keywords.push(lower);
-                    rules_of_keyword.push(Vec::new());
-                    keywords.len() - 1
-                });
-                if !rules_of_keyword[k].contains(&rule_index) {
-                    rules_of_keyword[k].push(rule_index);
-                }
-            }
-        }
+        let (keywords, rules_of_keyword) = keywords_of(rules);
         if let Some(filter) = PairFilter::new(&keywords) {
             return Ok(Prefilter {
                 search: Search::Pairs(Box::new(filter)),
@@ -106,6 +91,27 @@ impl Prefilter {
     }
 }
 
+/// Every rule's keywords, lowercased and deduplicated, with the rules that listed each.
+fn keywords_of(rules: &RuleSet) -> (Vec<String>, Vec<Vec<usize>>) {
+    let mut keywords: Vec<String> = Vec::new();
+    let mut rules_of_keyword: Vec<Vec<usize>> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    for (rule_index, rule) in rules.rules().iter().enumerate() {
+        for keyword in &rule.spec.keywords {
+            let lower = keyword.to_ascii_lowercase();
+            let k = *index.entry(lower.clone()).or_insert_with(|| {
+                keywords.push(lower);
+                rules_of_keyword.push(Vec::new());
+                keywords.len() - 1
+            });
+            if !rules_of_keyword[k].contains(&rule_index) {
+                rules_of_keyword[k].push(rule_index);
+            }
+        }
+    }
+    (keywords, rules_of_keyword)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,26 +128,14 @@ mod tests {
         let rules = RuleSet::embedded().expect("embedded rules");
         let fast = Prefilter::new(&rules, false).expect("prefilter");
         assert!(matches!(fast.search, Search::Pairs(_)));
-        let keywords: Vec<String> = {
-            let mut seen = std::collections::HashSet::new();
-            let mut list = Vec::new();
-            for rule in rules.rules() {
-                for keyword in &rule.spec.keywords {
-                    let lower = keyword.to_ascii_lowercase();
-                    if seen.insert(lower.clone()) {
-                        list.push(lower);
-                    }
-                }
-            }
-            list
-        };
+        let (keywords, rules_of_keyword) = keywords_of(&rules);
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(&keywords)
             .expect("automaton");
         let reference = Prefilter {
             search: Search::Automaton(automaton),
-            rules_of_keyword: fast.rules_of_keyword.clone(),
+            rules_of_keyword,
         };
         let mut text = Vec::new();
         for rule in rules.rules() {
