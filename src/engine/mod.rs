@@ -206,13 +206,28 @@ impl Engine {
         inner.prefilter.for_each_hit(haystack, |hit| {
             for &rule_index in inner.prefilter.rules_of(hit.keyword) {
                 let rule = inner.rules.get(rule_index);
+                let start = hit.start.saturating_sub(rule.window_before());
+                let end = hit
+                    .end
+                    .saturating_add(rule.window_after())
+                    .min(haystack.len());
+                let span = if rule.regex().is_some_and(|r| r.on_keyword_line) {
+                    // The match lies on the hit's line (a newline at most opening or closing
+                    // it): search no other. The line is cut where a window snapped to lines
+                    // would end.
+                    line_of(
+                        haystack,
+                        hit.start..hit.end,
+                        start.saturating_sub(LINE_SNAP_LIMIT),
+                        end.saturating_add(LINE_SNAP_LIMIT).min(haystack.len()),
+                    )
+                } else {
+                    start..end
+                };
                 windows.push(Window {
                     rule: rule_index,
-                    start: hit.start.saturating_sub(rule.window_before()),
-                    end: hit
-                        .end
-                        .saturating_add(rule.window_after())
-                        .min(haystack.len()),
+                    start: span.start,
+                    end: span.end,
                 });
             }
         });
@@ -224,7 +239,11 @@ impl Engine {
         let Some(compiled) = rule.regex() else {
             return;
         };
-        let span = snap_to_lines(haystack, window.start, window.end);
+        let span = if compiled.on_keyword_line {
+            window.start..window.end
+        } else {
+            snap_to_lines(haystack, window.start, window.end)
+        };
         if compiled.cannot_match(&haystack[span.clone()]) {
             return;
         }
@@ -298,6 +317,14 @@ fn snap_to_lines(haystack: &[u8], start: usize, end: usize) -> Range<usize> {
     let start = memchr::memrchr(b'\n', &haystack[floor..start]).map_or(floor, |i| floor + i + 1);
     let ceiling = end.saturating_add(LINE_SNAP_LIMIT).min(haystack.len());
     let end = memchr::memchr(b'\n', &haystack[end..ceiling]).map_or(ceiling, |i| end + i);
+    start..end
+}
+
+/// The line that holds `hit` with the newlines on either side of it, cut to `floor..ceiling`.
+fn line_of(haystack: &[u8], hit: Range<usize>, floor: usize, ceiling: usize) -> Range<usize> {
+    let start = memchr::memrchr(b'\n', &haystack[floor..hit.start]).map_or(floor, |i| floor + i);
+    let end =
+        memchr::memchr(b'\n', &haystack[hit.end..ceiling]).map_or(ceiling, |i| hit.end + i + 1);
     start..end
 }
 
@@ -429,6 +456,39 @@ negative_examples = ['token = "aaaaaaaa"']
         assert_eq!(snap_to_lines(b"ab\ncd\nef", 4, 5), 3..5);
         assert_eq!(snap_to_lines(b"abc", 0, 3), 0..3);
         assert_eq!(snap_to_lines(b"", 0, 0), 0..0);
+    }
+
+    #[test]
+    fn line_of_a_hit_is_cut_to_its_bounds() {
+        let hay = b"one\ntwo token three\nfour";
+        assert_eq!(line_of(hay, 8..13, 0, hay.len()), 3..20);
+        assert_eq!(line_of(hay, 8..13, 6, 15), 6..15);
+        assert_eq!(line_of(b"token", 0..5, 0, 5), 0..5);
+    }
+
+    #[test]
+    fn single_line_rule_sees_the_newlines_around_the_hit_line() {
+        // A one-line rule whose boundary bytes may be the newlines around the line.
+        let e = engine(
+            r#"
+[[rules]]
+id = "demo-line"
+name = "Line"
+description = "d"
+severity = "low"
+keywords = ["key="]
+regex = '''[^a-z]key=([0-9]{4})(?:\s|$)'''
+examples = ['x key=1234']
+negative_examples = ['xkey=1234']
+"#,
+        );
+        let hay = b"key=1937\nkey=2846\nakey=3759 key=4168\n";
+        let secrets: Vec<&[u8]> = e.scan(hay).iter().map(|m| &hay[m.secret.clone()]).collect();
+        assert_eq!(secrets, [&b"2846"[..], b"4168"]);
+        let hay = b"key=5207\n";
+        assert!(e.scan(hay).is_empty());
+        let hay = b" key=5207";
+        assert_eq!(e.scan(hay).len(), 1);
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! that a scan which never sees a rule's keyword never pays for compiling it. This module knows
 //! nothing of files, git or reports: it answers "which rules exist and what do they match".
 
+mod finite;
+mod keyword_in_match;
 mod secret_words;
+mod single_line;
 mod spec;
 
 use std::collections::{HashMap, HashSet};
@@ -81,6 +84,9 @@ pub struct CompiledRegex {
     /// community: `public`, `private`), those words: a window without one cannot match, and
     /// the regex need not run there.
     secret_words: Option<aho_corasick::AhoCorasick>,
+    /// Every match holds one of the rule's keywords and no newline but at its ends: a match
+    /// lies on the line of a keyword hit.
+    pub on_keyword_line: bool,
     /// A search cache (and captures) that threads take turns with. The lazy DFA builds its states in the
     /// cache, and building them is most of what a regex costs in small windows; with one
     /// cache per thread, every thread built the same states again.
@@ -152,7 +158,7 @@ impl Rule {
     /// The compiled regex, compiling it on first use.
     pub fn regex(&self) -> Option<&CompiledRegex> {
         self.regex
-            .get_or_init(|| compile_regex(&self.spec.regex).ok())
+            .get_or_init(|| compile_regex(&self.spec.regex, &self.spec.keywords).ok())
             .as_ref()
     }
 
@@ -163,7 +169,7 @@ impl Rule {
             id: self.spec.id.clone(),
             message,
         };
-        let compiled = compile_regex(&self.spec.regex).map_err(error)?;
+        let compiled = compile_regex(&self.spec.regex, &self.spec.keywords).map_err(error)?;
         let allow = |patterns: &[String]| -> Result<Vec<regex::bytes::Regex>, RuleError> {
             patterns
                 .iter()
@@ -247,7 +253,7 @@ fn allowlist_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
 
 /// Compiles a rule regex the way the engine runs it: ASCII classes (`\w`, `\s`, `\b` are ASCII
 /// unless a rule opts into `(?u)`) over arbitrary bytes, which keeps every search on a DFA.
-pub fn compile_regex(pattern: &str) -> Result<CompiledRegex, String> {
+pub fn compile_regex(pattern: &str, keywords: &[String]) -> Result<CompiledRegex, String> {
     let syntax = regex_automata::util::syntax::Config::new()
         .unicode(false)
         .utf8(false);
@@ -266,6 +272,10 @@ pub fn compile_regex(pattern: &str) -> Result<CompiledRegex, String> {
         return Err("the regex has no capture group for the secret".to_string());
     }
     let secret_group = info.to_index(regex_automata::PatternID::ZERO, "secret");
+    let keywords: Vec<Vec<u8>> = keywords
+        .iter()
+        .map(|k| k.to_ascii_lowercase().into_bytes())
+        .collect();
     let secret_words = secret_words::of(&hir).and_then(|words| {
         aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
@@ -277,6 +287,8 @@ pub fn compile_regex(pattern: &str) -> Result<CompiledRegex, String> {
         regex,
         secret_group,
         secret_words,
+        on_keyword_line: single_line::is_single_line(&hir)
+            && keyword_in_match::every_match_holds_a_keyword(&hir, &keywords),
     })
 }
 
@@ -478,7 +490,7 @@ mod tests {
 
     #[test]
     fn named_secret_group_wins() {
-        let c = compile_regex(r"(key)=(?P<secret>[a-z]+)").unwrap();
+        let c = compile_regex(r"(key)=(?P<secret>[a-z]+)", &["key".into()]).unwrap();
         assert_eq!(c.secret_group, Some(2));
     }
 }
@@ -501,5 +513,29 @@ mod secret_word_rules {
         let default = default.expect("compiles");
         assert!(default.cannot_match(b"snmp-server community hY8Cgo RO"));
         assert!(!default.cannot_match(b"snmp-server community PUBLIC RO"));
+    }
+}
+
+#[cfg(test)]
+mod keyword_line_rules {
+    use super::*;
+
+    /// The rules with the most keyword hits in real trees search only their keyword's line; a
+    /// change to their regex or keywords that loses this makes them several times dearer.
+    #[test]
+    fn busy_one_line_rules_search_only_the_keyword_line() {
+        let rules = RuleSet::embedded().expect("embedded rules");
+        let on_line = |id: &str| {
+            rules
+                .find(id)
+                .and_then(Rule::regex)
+                .is_some_and(|c| c.on_keyword_line)
+        };
+        for id in ["generic-secret", "url-basic-auth", "github-pat"] {
+            assert!(on_line(id), "{id}");
+        }
+        // Its keyword is context on another line; its matches may cross lines.
+        assert!(!on_line("kubernetes-secret-string-data"));
+        assert!(!on_line("private-key-pem"));
     }
 }

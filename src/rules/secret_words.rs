@@ -6,7 +6,9 @@
 //! dearest kind to run, and it cannot match in a window that holds none of the words: the
 //! engine checks for them first.
 
-use regex_syntax::hir::{Class, Hir, HirKind};
+use regex_syntax::hir::{Hir, HirKind};
+
+use super::finite;
 
 /// More words than this and the check is not worth it.
 const MAX_WORDS: usize = 16;
@@ -21,7 +23,7 @@ pub fn of(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     }
     let mut words: Vec<Vec<u8>> = Vec::new();
     for group in groups {
-        for word in words_of(group)? {
+        for word in finite::words(group, MAX_WORDS)? {
             if word.is_empty() {
                 return None;
             }
@@ -42,73 +44,6 @@ fn collect_groups<'h>(hir: &'h Hir, groups: &mut Vec<&'h Hir>) {
         }
         HirKind::Repetition(repetition) => collect_groups(&repetition.sub, groups),
         _ => {}
-    }
-}
-
-/// Every string `hir` matches, lowercased, if it matches only a few fixed strings.
-fn words_of(hir: &Hir) -> Option<Vec<Vec<u8>>> {
-    match hir.kind() {
-        HirKind::Empty => Some(vec![Vec::new()]),
-        HirKind::Literal(literal) => Some(vec![literal.0.to_ascii_lowercase()]),
-        HirKind::Class(class) => Some(vec![vec![folded_byte(class)?]]),
-        HirKind::Capture(capture) => words_of(&capture.sub),
-        HirKind::Alternation(hirs) => {
-            let mut words = Vec::new();
-            for h in hirs {
-                words.extend(words_of(h)?);
-                if words.len() > MAX_WORDS {
-                    return None;
-                }
-            }
-            Some(words)
-        }
-        HirKind::Concat(hirs) => {
-            let mut words = vec![Vec::new()];
-            for h in hirs {
-                let parts = words_of(h)?;
-                if words.len() * parts.len() > MAX_WORDS {
-                    return None;
-                }
-                words = words
-                    .iter()
-                    .flat_map(|w| {
-                        parts.iter().map(move |p| {
-                            let mut joined = w.clone();
-                            joined.extend_from_slice(p);
-                            joined
-                        })
-                    })
-                    .collect();
-            }
-            Some(words)
-        }
-        _ => None,
-    }
-}
-
-/// The one byte a class matches, ignoring ASCII case (`[Pp]`, `p`), if that is all it matches.
-fn folded_byte(class: &Class) -> Option<u8> {
-    let bytes: Vec<u8> = match class {
-        Class::Bytes(class) => class
-            .ranges()
-            .iter()
-            .flat_map(|r| r.start()..=r.end())
-            .take(3)
-            .collect(),
-        Class::Unicode(class) => class
-            .ranges()
-            .iter()
-            .flat_map(|r| u32::from(r.start())..=u32::from(r.end()))
-            .take(3)
-            .map(|c| u8::try_from(c).ok())
-            .collect::<Option<_>>()?,
-    };
-    match bytes[..] {
-        [b] => Some(b.to_ascii_lowercase()),
-        [a, b] if a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(&b) => {
-            Some(a.to_ascii_lowercase())
-        }
-        _ => None,
     }
 }
 
