@@ -169,6 +169,11 @@ impl Tally {
     }
 }
 
+thread_local! {
+    /// Each scanning thread reads file after file into one buffer.
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn scan_file(
     engine: &Engine,
     entry: &FileEntry,
@@ -187,18 +192,20 @@ fn scan_file(
             });
         Vec::new()
     };
-    let contents = match fs::read(&entry.fs_path, entry.size, options.max_file_size) {
-        Ok(c) => c,
-        Err(reason) => return skip(reason),
-    };
-    match scan_content(engine, &entry.path, &contents) {
-        Ok(found) => {
-            files.fetch_add(1, Ordering::Relaxed);
-            bytes.fetch_add(contents.len() as u64, Ordering::Relaxed);
-            found
+    READ_BUFFER.with_borrow_mut(|buffer| {
+        let contents = match fs::read(&entry.fs_path, entry.size, options.max_file_size, buffer) {
+            Ok(c) => c,
+            Err(reason) => return skip(reason),
+        };
+        match scan_content(engine, &entry.path, &contents) {
+            Ok(found) => {
+                files.fetch_add(1, Ordering::Relaxed);
+                bytes.fetch_add(contents.len() as u64, Ordering::Relaxed);
+                found
+            }
+            Err(reason) => skip(reason),
         }
-        Err(reason) => skip(reason),
-    }
+    })
 }
 
 /// Scans the content of a file (or of standard input) known as `path`, unless it is binary;

@@ -156,31 +156,45 @@ pub fn walk_each(
     skipped
 }
 
-/// Reads a file whose size the walk has told: `fs::read` and `File::read_to_end` would ask the
-/// file system again (and the latter also seeks), which is a third of the system calls of a
-/// scan of many small files. One spare byte lets the read that finds the end fit; a file that
-/// grew meanwhile is still read to its end.
-fn read_known_size(path: &Path, size: u64) -> std::io::Result<Vec<u8>> {
+/// Reads a file whose size the walk has told into `buffer`, returning how many bytes it
+/// holds: `fs::read` and `File::read_to_end` would ask the file system again (and the latter
+/// also seeks), which is a third of the system calls of a scan of many small files. The buffer
+/// is kept from file to file and only ever grows, so reading allocates and zeroes nothing once
+/// it is large enough. One spare byte lets the read that finds the end fit; a file that grew
+/// meanwhile is still read to its end.
+fn read_known_size(path: &Path, size: u64, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
     let mut file = std::fs::File::open(path)?;
-    let mut data = vec![0u8; size as usize + 1];
+    let expected = usize::try_from(size)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    if buffer.len() < expected {
+        buffer.resize(expected, 0);
+    }
     let mut filled = 0;
     loop {
-        match file.read(&mut data[filled..]) {
-            Ok(0) => break,
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => return Ok(filled),
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
-        if filled == data.len() {
-            data.resize(data.len() * 2, 0);
+        if filled == buffer.len() {
+            buffer.resize(buffer.len() * 2, 0);
         }
     }
-    data.truncate(filled);
-    Ok(data)
 }
 
-/// Reads a file: one `read` when small, a memory map when large, a skip when over `limit`.
-pub fn read(path: &Path, size: u64, limit: u64) -> Result<Contents, SkipReason> {
+/// The most a reused read buffer keeps between files; a larger file's memory is given back.
+const KEPT_BUFFER: usize = 1 << 20;
+
+/// Reads a file: one `read` into `buffer` when small, a memory map when large, a skip when
+/// over `limit`.
+pub fn read<'b>(
+    path: &Path,
+    size: u64,
+    limit: u64,
+    buffer: &'b mut Vec<u8>,
+) -> Result<Contents<'b>, SkipReason> {
     if size > limit {
         return Err(SkipReason::TooLarge { size, limit });
     }
@@ -195,14 +209,17 @@ pub fn read(path: &Path, size: u64, limit: u64) -> Result<Contents, SkipReason> 
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(unreadable)?;
         return Ok(Contents::Mapped(map));
     }
-    let data = read_known_size(path, size).map_err(unreadable)?;
-    if data.len() as u64 > limit {
+    if buffer.len() > KEPT_BUFFER {
+        *buffer = Vec::new();
+    }
+    let len = read_known_size(path, size, buffer).map_err(unreadable)?;
+    if len as u64 > limit {
         return Err(SkipReason::TooLarge {
-            size: data.len() as u64,
+            size: len as u64,
             limit,
         });
     }
-    Ok(Contents::Owned(data))
+    Ok(Contents::Read(&buffer[..len]))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -307,16 +324,17 @@ mod tests {
         let path = dir.path().join("f");
         let content: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
         std::fs::write(&path, &content).unwrap();
-        // Exact, stale and too small (the file grew), too large (it shrank), empty.
+        // Exact, stale and too small (the file grew), too large (it shrank), empty; into a
+        // fresh buffer and into one that held a longer file.
+        let mut long = vec![7u8; 200_000];
         for claimed in [100_000u64, 0, 10, 99_999, 100_001, 1 << 20] {
-            assert_eq!(
-                read_known_size(&path, claimed).unwrap(),
-                content,
-                "{claimed}"
-            );
+            for buffer in [&mut Vec::new(), &mut long] {
+                let len = read_known_size(&path, claimed, buffer).unwrap();
+                assert_eq!(buffer[..len], content, "{claimed}");
+            }
         }
         std::fs::write(&path, b"").unwrap();
-        assert!(read_known_size(&path, 0).unwrap().is_empty());
+        assert_eq!(read_known_size(&path, 0, &mut long).unwrap(), 0);
     }
 
     #[test]
@@ -356,14 +374,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("big");
         std::fs::write(&f, vec![b'a'; 100]).unwrap();
+        let mut buffer = Vec::new();
         assert_eq!(
-            read(&f, 100, 10).unwrap_err(),
+            read(&f, 100, 10, &mut buffer).unwrap_err(),
             SkipReason::TooLarge {
                 size: 100,
                 limit: 10
             }
         );
-        assert_eq!(read(&f, 100, 1000).unwrap().len(), 100);
+        assert_eq!(read(&f, 100, 1000, &mut buffer).unwrap().len(), 100);
+        // Under-reported (the file grew past the limit after the walk saw it).
+        assert_eq!(
+            read(&f, 5, 10, &mut buffer).unwrap_err(),
+            SkipReason::TooLarge {
+                size: 100,
+                limit: 10
+            }
+        );
     }
 
     #[test]

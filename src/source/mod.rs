@@ -14,19 +14,19 @@ use std::ops::Deref;
 
 use serde::Serialize;
 
-/// Bytes of one file or blob: read into memory, or memory-mapped when large.
+/// Bytes of one file: read into a caller's buffer, or memory-mapped when large.
 #[derive(Debug)]
-pub enum Contents {
-    Owned(Vec<u8>),
+pub enum Contents<'b> {
+    Read(&'b [u8]),
     Mapped(memmap2::Mmap),
 }
 
-impl Deref for Contents {
+impl Deref for Contents<'_> {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
         match self {
-            Contents::Owned(v) => v,
+            Contents::Read(v) => v,
             Contents::Mapped(m) => m,
         }
     }
