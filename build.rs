@@ -3,11 +3,59 @@
 //! Each file is converted to JSON here, at build time: JSON parses several times faster than
 //! TOML, which keeps start-up small for the pre-commit hook. A malformed pattern file fails the
 //! build with its name.
+//!
+//! What the engine reads off each rule's regex (whether its matches keep to a keyword's line,
+//! which words every match holds) is worked out here too, by the same code the library runs
+//! for user rules: it costs more than compiling the regex, and would otherwise be paid for
+//! every rule a scan touches.
 use std::{env, fs, path::Path};
+
+#[path = "src/rules/factors.rs"]
+mod factors;
+#[path = "src/rules/finite.rs"]
+mod finite;
+#[path = "src/rules/single_line.rs"]
+mod single_line;
+
+/// The facts of one rule, as `(id, (on_keyword_line, required_words))` source text.
+fn facts_of(rule: &toml::Value) -> Option<String> {
+    let id = rule.get("id")?.as_str()?;
+    let pattern = rule.get("regex")?.as_str()?;
+    let keywords: Vec<Vec<u8>> = rule
+        .get("keywords")?
+        .as_array()?
+        .iter()
+        .filter_map(|k| k.as_str())
+        .map(|k| k.to_ascii_lowercase().into_bytes())
+        .collect();
+    // A regex that does not parse is reported when the library compiles it, naming the rule.
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let facts = factors::of(&hir, &keywords);
+    let on_keyword_line = facts.holds_keyword && single_line::is_single_line(&hir);
+    let words = match facts.required_words {
+        Some(words) => {
+            let words: Vec<String> = words
+                .iter()
+                .map(|w| format!("b\"{}\"", w.escape_ascii()))
+                .collect();
+            format!("Some(&[{}])", words.join(", "))
+        }
+        None => "None".to_string(),
+    };
+    Some(format!("    ({id:?}, ({on_keyword_line}, {words})),\n"))
+}
 
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("patterns");
     println!("cargo:rerun-if-changed={}", dir.display());
+    for analysis in ["factors", "finite", "single_line"] {
+        println!("cargo:rerun-if-changed=src/rules/{analysis}.rs");
+    }
     let mut files: Vec<_> = fs::read_dir(&dir)
         .map(|rd| {
             rd.filter_map(Result::ok)
@@ -21,6 +69,7 @@ fn main() {
     let mut out = String::from(
         "/// Every embedded rule file: (file name, the file as JSON).\npub static EMBEDDED: &[(&str, &str)] = &[\n",
     );
+    let mut facts = Vec::new();
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
         let name = path
@@ -30,6 +79,8 @@ fn main() {
         let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {name}: {e}"));
         let value: toml::Value = toml::from_str(&text)
             .unwrap_or_else(|e| panic!("patterns/{name} is not valid TOML: {e}"));
+        let rules = value.get("rules").and_then(|r| r.as_array());
+        facts.extend(rules.into_iter().flatten().filter_map(facts_of));
         let json = serde_json::to_string(&value).expect("TOML values convert to JSON");
         let dest = Path::new(&out_dir).join(format!("{name}.json"));
         fs::write(&dest, json).expect("OUT_DIR is writable");
@@ -38,6 +89,12 @@ fn main() {
             dest.display().to_string()
         ));
     }
+    out.push_str("];\n");
+    facts.sort();
+    out.push_str(
+        "/// Each embedded rule's (id, on_keyword_line, required_words), sorted by id.\npub static FACTS: &[(&str, super::KnownFacts)] = &[\n",
+    );
+    out.extend(facts);
     out.push_str("];\n");
     fs::write(Path::new(&out_dir).join("patterns.rs"), out).expect("OUT_DIR is writable");
 }

@@ -1,8 +1,8 @@
 //! The few strings a small part of a regex can match, read off its syntax tree.
 //!
 //! `(?i:public|private)`, `api[_.-]?key` and `credentials?` each match only a handful of
-//! strings. Knowing them tells which fixed words a rule's secret can be, and whether every match
-//! of a rule holds one of its keywords.
+//! strings. Knowing them tells which words every match of a rule holds, and whether those
+//! include one of its keywords (see `factors`).
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 
@@ -10,7 +10,9 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 const MAX_REPEAT: u32 = 4;
 
 /// Every string `hir` matches, lowercased and without duplicates, if there are at most `limit`
-/// of them. Look-around assertions match no byte and count as the empty string.
+/// of them. Look-around assertions match no byte and count as the empty string. (The factors
+/// analysis builds the same sets bottom-up; this is their definition, for tests.)
+#[cfg(test)]
 pub fn words(hir: &Hir, limit: usize) -> Option<Vec<Vec<u8>>> {
     // Unbounded length means endless strings: no need to look further.
     hir.properties().maximum_len()?;

@@ -5,9 +5,8 @@
 //! that a scan which never sees a rule's keyword never pays for compiling it. This module knows
 //! nothing of files, git or reports: it answers "which rules exist and what do they match".
 
+mod factors;
 mod finite;
-mod keyword_in_match;
-mod secret_words;
 mod single_line;
 mod spec;
 
@@ -69,6 +68,8 @@ pub struct Rule {
     /// `None` if the regex failed to compile: impossible for embedded rules (a test compiles
     /// every one) and for user rules (compiled when loaded), but never a panic if it happens.
     regex: OnceLock<Option<CompiledRegex>>,
+    /// For an embedded rule, what the build read off its regex.
+    known_facts: Option<KnownFacts>,
     allow_regexes: OnceLock<Vec<regex::bytes::Regex>>,
     allow_match_regexes: OnceLock<Vec<regex::bytes::Regex>>,
     stopwords_lower: Vec<String>,
@@ -80,10 +81,10 @@ pub struct CompiledRegex {
     pub regex: Regex,
     /// The `secret` named group, if the rule has one; otherwise the first group that took part.
     pub secret_group: Option<usize>,
-    /// When every value the rule can report is one of a few fixed words (a vendor-default
-    /// community: `public`, `private`), those words: a window without one cannot match, and
-    /// the regex need not run there.
-    secret_words: Option<aho_corasick::AhoCorasick>,
+    /// Words of which every match holds one, other than the keywords (`token` in a Vault
+    /// rule keyed on `vault`; `public` and `private` in the default-community rule): a window
+    /// without one cannot match, and the regex need not run there.
+    required_words: Option<aho_corasick::AhoCorasick>,
     /// Every match holds one of the rule's keywords and no newline but at its ends: a match
     /// lies on the line of a keyword hit.
     pub on_keyword_line: bool,
@@ -94,10 +95,10 @@ pub struct CompiledRegex {
 }
 
 impl CompiledRegex {
-    /// Whether a match is impossible in `window` because none of the rule's fixed secret words
-    /// is there.
+    /// Whether a match is impossible in `window` because none of the words that every match
+    /// holds is there.
     pub fn cannot_match(&self, window: &[u8]) -> bool {
-        self.secret_words
+        self.required_words
             .as_ref()
             .is_some_and(|words| !words.is_match(window))
     }
@@ -145,6 +146,7 @@ impl Rule {
             spec,
             origin,
             regex: OnceLock::new(),
+            known_facts: None,
             allow_regexes: OnceLock::new(),
             allow_match_regexes: OnceLock::new(),
             stopwords_lower,
@@ -158,7 +160,7 @@ impl Rule {
     /// The compiled regex, compiling it on first use.
     pub fn regex(&self) -> Option<&CompiledRegex> {
         self.regex
-            .get_or_init(|| compile_regex(&self.spec.regex, &self.spec.keywords).ok())
+            .get_or_init(|| self.compile_regex().ok())
             .as_ref()
     }
 
@@ -169,7 +171,7 @@ impl Rule {
             id: self.spec.id.clone(),
             message,
         };
-        let compiled = compile_regex(&self.spec.regex, &self.spec.keywords).map_err(error)?;
+        let compiled = self.compile_regex().map_err(error)?;
         let allow = |patterns: &[String]| -> Result<Vec<regex::bytes::Regex>, RuleError> {
             patterns
                 .iter()
@@ -185,6 +187,10 @@ impl Rule {
         let _ = self.allow_regexes.set(secret_allow);
         let _ = self.allow_match_regexes.set(match_allow);
         Ok(())
+    }
+
+    fn compile_regex(&self) -> Result<CompiledRegex, String> {
+        compile_regex(&self.spec.regex, &self.spec.keywords, self.known_facts)
     }
 
     /// Bytes before a keyword hit that the regex may need to see.
@@ -253,7 +259,16 @@ fn allowlist_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
 
 /// Compiles a rule regex the way the engine runs it: ASCII classes (`\w`, `\s`, `\b` are ASCII
 /// unless a rule opts into `(?u)`) over arbitrary bytes, which keeps every search on a DFA.
-pub fn compile_regex(pattern: &str, keywords: &[String]) -> Result<CompiledRegex, String> {
+/// An embedded rule's facts, worked out by the build: (on_keyword_line, required_words).
+type KnownFacts = (bool, Option<&'static [&'static [u8]]>);
+
+/// Compiles a rule's regex. `known` are its facts when the build worked them out already;
+/// otherwise they are read off the regex here.
+pub fn compile_regex(
+    pattern: &str,
+    keywords: &[String],
+    known: Option<KnownFacts>,
+) -> Result<CompiledRegex, String> {
     let syntax = regex_automata::util::syntax::Config::new()
         .unicode(false)
         .utf8(false);
@@ -272,11 +287,22 @@ pub fn compile_regex(pattern: &str, keywords: &[String]) -> Result<CompiledRegex
         return Err("the regex has no capture group for the secret".to_string());
     }
     let secret_group = info.to_index(regex_automata::PatternID::ZERO, "secret");
-    let keywords: Vec<Vec<u8>> = keywords
-        .iter()
-        .map(|k| k.to_ascii_lowercase().into_bytes())
-        .collect();
-    let secret_words = secret_words::of(&hir).and_then(|words| {
+    let (on_keyword_line, required_words) = match known {
+        Some((on_keyword_line, words)) => (
+            on_keyword_line,
+            words.map(|words| words.iter().map(|w| w.to_vec()).collect()),
+        ),
+        None => {
+            let keywords: Vec<Vec<u8>> = keywords
+                .iter()
+                .map(|k| k.to_ascii_lowercase().into_bytes())
+                .collect();
+            let facts = factors::of(&hir, &keywords);
+            let one_line = facts.holds_keyword && single_line::is_single_line(&hir);
+            (one_line, facts.required_words)
+        }
+    };
+    let required_words = required_words.and_then(|words| {
         aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(words)
@@ -286,9 +312,8 @@ pub fn compile_regex(pattern: &str, keywords: &[String]) -> Result<CompiledRegex
         shared_cache: Mutex::new((regex.create_cache(), regex.create_captures())),
         regex,
         secret_group,
-        secret_words,
-        on_keyword_line: single_line::is_single_line(&hir)
-            && keyword_in_match::every_match_holds_a_keyword(&hir, &keywords),
+        required_words,
+        on_keyword_line,
     })
 }
 
@@ -313,6 +338,12 @@ impl RuleSet {
                 message: one_line(&e.to_string()),
             })?;
             set.add_specs(&origin, file, false)?;
+        }
+        for rule in &mut set.rules {
+            rule.known_facts = embedded::FACTS
+                .binary_search_by(|(id, ..)| (*id).cmp(rule.spec.id.as_str()))
+                .ok()
+                .map(|i| embedded::FACTS[i].1);
         }
         Ok(set)
     }
@@ -490,29 +521,34 @@ mod tests {
 
     #[test]
     fn named_secret_group_wins() {
-        let c = compile_regex(r"(key)=(?P<secret>[a-z]+)", &["key".into()]).unwrap();
+        let c = compile_regex(r"(key)=(?P<secret>[a-z]+)", &["key".into()], None).unwrap();
         assert_eq!(c.secret_group, Some(2));
     }
 }
 #[cfg(test)]
-mod secret_word_rules {
+mod required_word_rules {
     use super::*;
 
     #[test]
-    fn the_default_community_rule_is_checked_for_its_words_first() {
+    fn windows_without_a_required_word_are_skipped() {
         let rules = RuleSet::embedded().expect("embedded rules");
         let with_words: Vec<&str> = rules
             .rules()
             .iter()
-            .filter(|r| r.regex().is_some_and(|c| c.secret_words.is_some()))
+            .filter(|r| r.regex().is_some_and(|c| c.required_words.is_some()))
             .map(|r| r.id())
             .collect();
         assert!(with_words.contains(&"snmp-community-default"));
+        assert!(with_words.contains(&"vault-legacy-token"));
         assert!(!with_words.contains(&"github-pat"));
         let default = rules.find("snmp-community-default").and_then(Rule::regex);
         let default = default.expect("compiles");
         assert!(default.cannot_match(b"snmp-server community hY8Cgo RO"));
         assert!(!default.cannot_match(b"snmp-server community PUBLIC RO"));
+        let vault = rules.find("vault-legacy-token").and_then(Rule::regex);
+        let vault = vault.expect("compiles");
+        assert!(vault.cannot_match(b"vault:\n  address: https://vault.example:8200\n"));
+        assert!(!vault.cannot_match(b"vault:\n  Token: s.abc\n"));
     }
 }
 
@@ -537,5 +573,40 @@ mod keyword_line_rules {
         // Its keyword is context on another line; its matches may cross lines.
         assert!(!on_line("kubernetes-secret-string-data"));
         assert!(!on_line("private-key-pem"));
+    }
+}
+
+#[cfg(test)]
+mod known_facts {
+    use super::*;
+
+    /// The build works out the embedded rules' facts with the same code as the library; this
+    /// checks that what it wrote is what the library reads off each regex now.
+    #[test]
+    fn the_build_facts_match_the_regexes() {
+        let rules = RuleSet::embedded().expect("embedded rules");
+        assert_eq!(rules.len(), embedded::FACTS.len());
+        for rule in rules.rules() {
+            let (on_keyword_line, required) = rule.known_facts.expect("embedded rules have facts");
+            let hir = regex_automata::util::syntax::parse_with(
+                &rule.spec.regex,
+                &regex_automata::util::syntax::Config::new()
+                    .unicode(false)
+                    .utf8(false),
+            )
+            .expect("parses");
+            let keywords: Vec<Vec<u8>> = rule
+                .spec
+                .keywords
+                .iter()
+                .map(|k| k.to_ascii_lowercase().into_bytes())
+                .collect();
+            let facts = factors::of(&hir, &keywords);
+            let one_line = facts.holds_keyword && single_line::is_single_line(&hir);
+            assert_eq!(one_line, on_keyword_line, "{}", rule.id());
+            let required: Option<Vec<Vec<u8>>> =
+                required.map(|ws| ws.iter().map(|w| w.to_vec()).collect());
+            assert_eq!(facts.required_words, required, "{}", rule.id());
+        }
     }
 }
