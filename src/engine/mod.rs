@@ -151,8 +151,16 @@ impl Engine {
             let mut windows = cell.borrow_mut();
             windows.clear();
             self.collect_windows(haystack, &mut windows);
+            // A window whose rule another thread is searching with waits until the others
+            // are done; by then that thread has most likely moved on.
+            let mut busy = Vec::new();
             for window in merge(&mut windows) {
-                self.confirm(haystack, window, &mut matches);
+                if !self.confirm(haystack, window, false, &mut matches) {
+                    busy.push(window);
+                }
+            }
+            for window in busy {
+                self.confirm(haystack, window, true, &mut matches);
             }
         });
         matches
@@ -234,10 +242,12 @@ impl Engine {
     }
 
     /// Runs one rule's regex over one window and keeps the candidates that pass its filters.
-    fn confirm(&self, haystack: &[u8], window: Window, out: &mut Vec<Match>) {
+    /// Returns `false`, having done nothing, if another thread is searching with the rule's
+    /// regex and `wait` is `false`.
+    fn confirm(&self, haystack: &[u8], window: Window, wait: bool, out: &mut Vec<Match>) -> bool {
         let rule = self.rule(window.rule);
         let Some(compiled) = rule.regex() else {
-            return;
+            return true;
         };
         let span = if compiled.on_keyword_line {
             window.start..window.end
@@ -245,10 +255,11 @@ impl Engine {
             snap_to_lines(haystack, window.start, window.end)
         };
         if compiled.cannot_match(&haystack[span.clone()]) {
-            return;
+            return true;
         }
         let input = Input::new(haystack).span(span);
-        compiled.for_each_match(input, |caps| {
+        let first_new = out.len();
+        let searched = compiled.for_each_match(input, wait, |caps| {
             let Some(whole) = caps.get_match() else {
                 return;
             };
@@ -256,11 +267,7 @@ impl Engine {
                 Some(group) => caps.get_group(group),
                 None => (1..caps.group_len()).find_map(|g| caps.get_group(g)),
             };
-            let Some(secret_span) = secret_span else {
-                return;
-            };
-            let secret = &haystack[secret_span.range()];
-            if accepts(rule, secret, &haystack[whole.range()]) {
+            if let Some(secret_span) = secret_span.filter(|s| !s.is_empty()) {
                 out.push(Match {
                     rule: window.rule,
                     secret: secret_span.range(),
@@ -269,6 +276,18 @@ impl Engine {
                 });
             }
         });
+        // The filters run once the regex is free for other threads.
+        if out.len() > first_new {
+            let candidates = out.split_off(first_new);
+            out.extend(candidates.into_iter().filter(|m| {
+                accepts(
+                    rule,
+                    &haystack[m.secret.clone()],
+                    &haystack[m.whole.clone()],
+                )
+            }));
+        }
+        searched
     }
 }
 

@@ -88,9 +88,9 @@ pub struct CompiledRegex {
     /// Every match holds one of the rule's keywords and no newline but at its ends: a match
     /// lies on the line of a keyword hit.
     pub on_keyword_line: bool,
-    /// A search cache (and captures) that threads take turns with. The lazy DFA builds its states in the
-    /// cache, and building them is most of what a regex costs in small windows; with one
-    /// cache per thread, every thread built the same states again.
+    /// The search cache (and captures) that threads take turns with. The lazy DFA builds its
+    /// states in the cache, and building them is most of what a regex costs in small windows;
+    /// with one cache per thread, every thread built the same states again.
     shared_cache: Mutex<(Cache, Captures)>,
 }
 
@@ -103,14 +103,23 @@ impl CompiledRegex {
             .is_some_and(|words| !words.is_match(window))
     }
 
-    /// Calls `on_match` with the captures of each match in `input`, leftmost first.
-    pub fn for_each_match(&self, input: Input<'_>, mut on_match: impl FnMut(&Captures)) {
-        let Ok(mut shared) = self.shared_cache.try_lock() else {
-            // Another thread has the shared cache: use one of the regex's own.
-            for caps in self.regex.captures_iter(input) {
-                on_match(&caps);
+    /// Calls `on_match` with the captures of each match in `input`, leftmost first, and
+    /// returns `true`; or, when another thread is using the regex and `wait` is `false`, does
+    /// nothing and returns `false`, so that the caller can do other work first. (Searching
+    /// with a cache of its own instead would build the same lazy-DFA states a second time.)
+    pub fn for_each_match(
+        &self,
+        input: Input<'_>,
+        wait: bool,
+        mut on_match: impl FnMut(&Captures),
+    ) -> bool {
+        let mut shared = match self.shared_cache.try_lock() {
+            Ok(shared) => shared,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) if !wait => return false,
+            Err(std::sync::TryLockError::WouldBlock) => {
+                self.shared_cache.lock().unwrap_or_else(|e| e.into_inner())
             }
-            return;
         };
         // The captures live beside the cache, so that a window costs no allocation.
         let (cache, caps) = &mut *shared;
@@ -118,7 +127,7 @@ impl CompiledRegex {
         loop {
             self.regex.search_captures_with(cache, &input, caps);
             let Some(found) = caps.get_match() else {
-                return;
+                return true;
             };
             on_match(caps);
             let next = if found.is_empty() {
@@ -127,7 +136,7 @@ impl CompiledRegex {
                 found.end()
             };
             if next > input.end() {
-                return;
+                return true;
             }
             input.set_start(next);
         }
