@@ -16,6 +16,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use regex_automata::Input;
 
 pub use decode::Encoding;
@@ -99,6 +100,13 @@ thread_local! {
 /// every keyword takes ~7 ms to build, an NFA ~2 ms but scans ~2.5x slower.
 pub const SMALL_INPUT: u64 = 1 << 20;
 
+/// Inputs at least this large are scanned by several threads.
+const PARALLEL_INPUT: usize = 1 << 20;
+/// The size of the pieces a large input's keyword search is split into.
+const PARALLEL_PIECE: usize = 256 << 10;
+/// How many windows of a large input one task confirms.
+const WINDOWS_PER_TASK: usize = 256;
+
 impl Engine {
     /// An engine with the default options (tuned for large inputs).
     pub fn new(rules: RuleSet) -> Result<Engine, EngineError> {
@@ -146,24 +154,63 @@ impl Engine {
 
     /// The rules over the bytes as they are.
     fn scan_plain(&self, haystack: &[u8]) -> Vec<Match> {
+        if haystack.len() >= PARALLEL_INPUT {
+            return self.scan_plain_in_parallel(haystack);
+        }
         let mut matches = Vec::new();
         WINDOWS.with(|cell| {
             let mut windows = cell.borrow_mut();
             windows.clear();
-            self.collect_windows(haystack, &mut windows);
-            // A window whose rule another thread is searching with waits until the others
-            // are done; by then that thread has most likely moved on.
-            let mut busy = Vec::new();
-            for window in merge(&mut windows) {
-                if !self.confirm(haystack, window, false, &mut matches) {
-                    busy.push(window);
-                }
-            }
-            for window in busy {
-                self.confirm(haystack, window, true, &mut matches);
-            }
+            self.collect_windows(haystack, 0..haystack.len(), &mut windows);
+            self.confirm_all(haystack, merge(&mut windows), &mut matches);
         });
         matches
+    }
+
+    /// [`Engine::scan_plain`] for a large input, split between threads: a single large file
+    /// (a log, a bundle) would otherwise keep one thread busy while the others wait. The
+    /// windows are the same, merged over the whole input, so the matches are too.
+    fn scan_plain_in_parallel(&self, haystack: &[u8]) -> Vec<Match> {
+        let pieces: Vec<Range<usize>> = (0..haystack.len())
+            .step_by(PARALLEL_PIECE)
+            .map(|start| start..(start + PARALLEL_PIECE).min(haystack.len()))
+            .collect();
+        let mut windows: Vec<Window> = pieces
+            .into_par_iter()
+            .flat_map_iter(|piece| {
+                let mut windows = Vec::new();
+                self.collect_windows(haystack, piece, &mut windows);
+                windows
+            })
+            .collect();
+        let windows: Vec<Window> = merge(&mut windows).collect();
+        windows
+            .par_chunks(WINDOWS_PER_TASK)
+            .flat_map_iter(|windows| {
+                let mut matches = Vec::new();
+                self.confirm_all(haystack, windows.iter().copied(), &mut matches);
+                matches
+            })
+            .collect()
+    }
+
+    /// Confirms each window. A window whose rule another thread is searching with waits
+    /// until the others are done; by then that thread has most likely moved on.
+    fn confirm_all(
+        &self,
+        haystack: &[u8],
+        windows: impl Iterator<Item = Window>,
+        matches: &mut Vec<Match>,
+    ) {
+        let mut busy = Vec::new();
+        for window in windows {
+            if !self.confirm(haystack, window, false, matches) {
+                busy.push(window);
+            }
+        }
+        for window in busy {
+            self.confirm(haystack, window, true, matches);
+        }
     }
 
     /// The rules over every encoded value that decodes to text, with the value's key in front
@@ -209,36 +256,39 @@ impl Engine {
         }
     }
 
-    fn collect_windows(&self, haystack: &[u8], windows: &mut Vec<Window>) {
+    /// The windows around the keyword hits that start in `range`.
+    fn collect_windows(&self, haystack: &[u8], range: Range<usize>, windows: &mut Vec<Window>) {
         let inner = &*self.inner;
-        inner.prefilter.for_each_hit(haystack, |hit| {
-            for &rule_index in inner.prefilter.rules_of(hit.keyword) {
-                let rule = inner.rules.get(rule_index);
-                let start = hit.start.saturating_sub(rule.window_before());
-                let end = hit
-                    .end
-                    .saturating_add(rule.window_after())
-                    .min(haystack.len());
-                let span = if rule.regex().is_some_and(|r| r.on_keyword_line) {
-                    // The match lies on the hit's line (a newline at most opening or closing
-                    // it): search no other. The line is cut where a window snapped to lines
-                    // would end.
-                    line_of(
-                        haystack,
-                        hit.start..hit.end,
-                        start.saturating_sub(LINE_SNAP_LIMIT),
-                        end.saturating_add(LINE_SNAP_LIMIT).min(haystack.len()),
-                    )
-                } else {
-                    start..end
-                };
-                windows.push(Window {
-                    rule: rule_index,
-                    start: span.start,
-                    end: span.end,
-                });
-            }
-        });
+        inner
+            .prefilter
+            .for_each_hit_starting_in(haystack, range, |hit| {
+                for &rule_index in inner.prefilter.rules_of(hit.keyword) {
+                    let rule = inner.rules.get(rule_index);
+                    let start = hit.start.saturating_sub(rule.window_before());
+                    let end = hit
+                        .end
+                        .saturating_add(rule.window_after())
+                        .min(haystack.len());
+                    let span = if rule.regex().is_some_and(|r| r.on_keyword_line) {
+                        // The match lies on the hit's line (a newline at most opening or closing
+                        // it): search no other. The line is cut where a window snapped to lines
+                        // would end.
+                        line_of(
+                            haystack,
+                            hit.start..hit.end,
+                            start.saturating_sub(LINE_SNAP_LIMIT),
+                            end.saturating_add(LINE_SNAP_LIMIT).min(haystack.len()),
+                        )
+                    } else {
+                        start..end
+                    };
+                    windows.push(Window {
+                        rule: rule_index,
+                        start: span.start,
+                        end: span.end,
+                    });
+                }
+            });
     }
 
     /// Runs one rule's regex over one window and keeps the candidates that pass its filters.
@@ -468,6 +518,25 @@ negative_examples = ['token = "aaaaaaaa"']
             hay.extend_from_slice(format!("demo_abcd{i:04};").as_bytes());
         }
         assert_eq!(e.scan(&hay).len(), 200);
+    }
+
+    #[test]
+    fn a_large_input_is_searched_in_pieces_without_losing_a_match() {
+        let e = engine(&rules());
+        // Lines of odd length, so that keywords fall across the pieces' edges.
+        let mut hay = Vec::new();
+        let mut planted = 0;
+        while hay.len() < PARALLEL_INPUT * 2 + 7 {
+            hay.extend_from_slice(
+                format!("k{planted} = demo_abcd{:04}; filler\n", planted % 10_000).as_bytes(),
+            );
+            planted += 1;
+        }
+        let found = e.scan(&hay);
+        assert_eq!(found.len(), planted);
+        assert!(found
+            .windows(2)
+            .all(|w| w[0].secret.start < w[1].secret.start));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! Aho-Corasick automaton over this many case-insensitive keywords, and built in microseconds);
 //! Aho-Corasick remains for keyword sets the filter cannot take.
 
+use std::ops::Range;
+
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::pair_filter::PairFilter;
@@ -14,6 +16,8 @@ use crate::rules::RuleSet;
 #[derive(Debug)]
 pub struct Prefilter {
     search: Search,
+    /// Length of the longest keyword.
+    longest: usize,
     /// For keyword pattern `i`, the indexes of the rules that listed it.
     rules_of_keyword: Vec<Vec<usize>>,
 }
@@ -38,9 +42,11 @@ impl Prefilter {
     /// large inputs or a contiguous NFA (built in a quarter of the time) when `small_input`.
     pub fn new(rules: &RuleSet, small_input: bool) -> Result<Prefilter, aho_corasick::BuildError> {
         let (keywords, rules_of_keyword) = keywords_of(rules);
+        let longest = keywords.iter().map(String::len).max().unwrap_or(0);
         if let Some(filter) = PairFilter::new(&keywords) {
             return Ok(Prefilter {
                 search: Search::Pairs(Box::new(filter)),
+                longest,
                 rules_of_keyword,
             });
         }
@@ -55,6 +61,7 @@ impl Prefilter {
             .build(&keywords)?;
         Ok(Prefilter {
             search: Search::Automaton(automaton),
+            longest,
             rules_of_keyword,
         })
     }
@@ -84,6 +91,29 @@ impl Prefilter {
     /// The rules that listed keyword `keyword`.
     pub fn rules_of(&self, keyword: usize) -> &[usize] {
         &self.rules_of_keyword[keyword]
+    }
+
+    /// Calls `on_hit` for every keyword occurrence that starts in `range` (whose end may lie
+    /// past it), as [`Prefilter::for_each_hit`] over the whole haystack would.
+    pub fn for_each_hit_starting_in(
+        &self,
+        haystack: &[u8],
+        range: Range<usize>,
+        mut on_hit: impl FnMut(Hit),
+    ) {
+        let end = range
+            .end
+            .saturating_add(self.longest.saturating_sub(1))
+            .min(haystack.len());
+        self.for_each_hit(&haystack[range.start..end], |hit| {
+            if range.start + hit.start < range.end {
+                on_hit(Hit {
+                    start: range.start + hit.start,
+                    end: range.start + hit.end,
+                    keyword: hit.keyword,
+                });
+            }
+        });
     }
 
     pub fn keyword_count(&self) -> usize {
@@ -135,6 +165,7 @@ mod tests {
             .expect("automaton");
         let reference = Prefilter {
             search: Search::Automaton(automaton),
+            longest: fast.longest,
             rules_of_keyword,
         };
         let mut text = Vec::new();
@@ -154,5 +185,15 @@ mod tests {
         let found = hits(&fast, &text);
         assert!(found.len() > rules.len(), "{} hits", found.len());
         assert_eq!(found, hits(&reference, &text));
+        // Searched in pieces, keywords across the cuts included, the hits are the same.
+        let mut pieced = Vec::new();
+        for start in (0..text.len()).step_by(97) {
+            let range = start..(start + 97).min(text.len());
+            fast.for_each_hit_starting_in(&text, range, |h| {
+                pieced.push((h.start, h.end, h.keyword))
+            });
+        }
+        pieced.sort_unstable();
+        assert_eq!(found, pieced);
     }
 }
