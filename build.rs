@@ -17,7 +17,8 @@ mod finite;
 #[path = "src/rules/single_line.rs"]
 mod single_line;
 
-/// The facts of one rule, as `(id, (on_keyword_line, required_words))` source text.
+/// The facts of one rule, as `(id, (on_keyword_line, required_words, required_bytes))` source
+/// text.
 fn facts_of(rule: &toml::Value) -> Option<String> {
     let id = rule.get("id")?.as_str()?;
     let pattern = rule.get("regex")?.as_str()?;
@@ -47,7 +48,13 @@ fn facts_of(rule: &toml::Value) -> Option<String> {
         }
         None => "None".to_string(),
     };
-    Some(format!("    ({id:?}, ({on_keyword_line}, {words})),\n"))
+    let bytes = match facts.required_bytes {
+        Some(bytes) => format!("Some(b\"{}\")", bytes.escape_ascii()),
+        None => "None".to_string(),
+    };
+    Some(format!(
+        "    ({id:?}, ({on_keyword_line}, {words}, {bytes})),\n"
+    ))
 }
 
 fn main() {
@@ -92,7 +99,7 @@ fn main() {
     out.push_str("];\n");
     facts.sort();
     out.push_str(
-        "/// Each embedded rule's (id, on_keyword_line, required_words), sorted by id.\npub static FACTS: &[(&str, super::KnownFacts)] = &[\n",
+        "/// Each embedded rule's (id, (on_keyword_line, required_words, required_bytes)), sorted by id.\npub static FACTS: &[(&str, super::KnownFacts)] = &[\n",
     );
     out.extend(facts);
     out.push_str("];\n");

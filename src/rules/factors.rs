@@ -37,12 +37,26 @@ pub struct Facts {
     /// Lowercase words, at least one of which every match holds (ASCII case ignored), chosen
     /// to be unrelated to the keywords: a window found by a keyword always holds the keyword.
     pub required_words: Option<Vec<Vec<u8>>>,
+    /// At most [`MAX_BYTES`] bytes (exact, not in any keyword), at least one of which every
+    /// match holds: the `=` or `:` of an assignment. A window without any is skipped with a
+    /// `memchr`, before anything else.
+    pub required_bytes: Option<Vec<u8>>,
 }
+
+/// At most this many bytes are looked for (`memchr3`).
+pub const MAX_BYTES: usize = 3;
 
 /// Reads the facts of `hir` for a rule with `keywords` (lowercase).
 pub fn of(hir: &Hir, keywords: &[Vec<u8>]) -> Facts {
     let part = analyze(hir, keywords);
+    // Keywords match ignoring case, so a keyword's window holds its other bytes as they are,
+    // but not its letters in either case.
+    let mut in_keywords = [false; 256];
+    for &b in keywords.iter().flatten() {
+        in_keywords[usize::from(b)] = !b.is_ascii_alphabetic();
+    }
     Facts {
+        required_bytes: required_bytes(hir, &in_keywords),
         holds_keyword: !keywords.is_empty() && part.holds,
         required_words: part.required.filter(|r| r.useful).map(|r| r.words),
     }
@@ -193,6 +207,122 @@ fn analyze(hir: &Hir, keywords: &[Vec<u8>]) -> Part {
     }
 }
 
+/// The fewest and rarest bytes, none of them in a keyword, of which every match of `hir`
+/// holds one.
+fn required_bytes(hir: &Hir, in_keywords: &[bool; 256]) -> Option<Vec<u8>> {
+    let bytes = Bytes::of(hir, in_keywords);
+    let found = bytes
+        .rarest_required(in_keywords)
+        .map(|b| vec![b])
+        .or(bytes.one_of)?;
+    // Lowercase letters and spaces are in nearly every line: not worth a search.
+    found
+        .iter()
+        .any(|&b| commonness(b) < COMMON)
+        .then_some(found)
+}
+
+/// The [`commonness`] of lowercase letters and spaces.
+const COMMON: u32 = 3;
+
+/// What is known of the bytes in the matches of a part of a regex.
+struct Bytes {
+    /// Bytes that every match holds.
+    every: [bool; 256],
+    /// A few bytes, not in a keyword, of which every match holds one.
+    one_of: Option<Vec<u8>>,
+}
+
+impl Bytes {
+    fn of(hir: &Hir, in_keywords: &[bool; 256]) -> Bytes {
+        let mut every = [false; 256];
+        let mut one_of = None;
+        match hir.kind() {
+            HirKind::Literal(literal) => {
+                for &b in literal.0.iter() {
+                    every[usize::from(b)] = true;
+                }
+            }
+            HirKind::Class(regex_syntax::hir::Class::Bytes(class)) => {
+                let mut bytes = Vec::new();
+                for range in class.ranges() {
+                    bytes.extend(range.start()..=range.end());
+                    if bytes.len() > MAX_BYTES {
+                        break;
+                    }
+                }
+                if let [b] = bytes[..] {
+                    every[usize::from(b)] = true;
+                } else if bytes.len() <= MAX_BYTES
+                    && bytes.iter().all(|&b| !in_keywords[usize::from(b)])
+                {
+                    one_of = Some(bytes);
+                }
+            }
+            HirKind::Capture(capture) => return Bytes::of(&capture.sub, in_keywords),
+            HirKind::Repetition(repetition) if repetition.min >= 1 => {
+                return Bytes::of(&repetition.sub, in_keywords);
+            }
+            HirKind::Concat(hirs) => {
+                let mut candidates = Vec::new();
+                for h in hirs {
+                    let part = Bytes::of(h, in_keywords);
+                    for (b, &holds) in part.every.iter().enumerate() {
+                        every[b] |= holds;
+                    }
+                    candidates.extend(part.one_of);
+                }
+                one_of = candidates.into_iter().min_by_key(|bytes| score(bytes));
+            }
+            HirKind::Alternation(hirs) => {
+                every = [true; 256];
+                let mut union = Some(Vec::new());
+                for h in hirs {
+                    let part = Bytes::of(h, in_keywords);
+                    for (b, &holds) in part.every.iter().enumerate() {
+                        every[b] &= holds;
+                    }
+                    let branch = part
+                        .rarest_required(in_keywords)
+                        .map(|b| vec![b])
+                        .or(part.one_of);
+                    union = union.zip(branch).and_then(|(mut all, more)| {
+                        all.extend(more);
+                        all.sort_unstable();
+                        all.dedup();
+                        (all.len() <= MAX_BYTES).then_some(all)
+                    });
+                }
+                one_of = union;
+            }
+            _ => {}
+        }
+        Bytes { every, one_of }
+    }
+
+    /// The rarest byte that every match holds and no keyword does.
+    fn rarest_required(&self, in_keywords: &[bool; 256]) -> Option<u8> {
+        (0..=255u8)
+            .filter(|&b| self.every[usize::from(b)] && !in_keywords[usize::from(b)])
+            .min_by_key(|&b| commonness(b))
+    }
+}
+
+fn score(bytes: &[u8]) -> (usize, u32) {
+    (bytes.len(), bytes.iter().map(|&b| commonness(b)).sum())
+}
+
+/// How common a byte is in text, roughly: lowercase letters and spaces most, punctuation and
+/// rare capitals least.
+fn commonness(b: u8) -> u32 {
+    match b {
+        b'a'..=b'z' | b' ' | b'\t' | b'\n' | b'\r' => COMMON,
+        b'A' | b'E' | b'I' | b'L' | b'N' | b'O' | b'R' | b'S' | b'T' => 2,
+        b'0'..=b'9' | b'.' | b',' | b'_' | b'-' | b'/' | b'"' | b'\'' => 2,
+        _ => 1,
+    }
+}
+
 /// Whether some run of consecutive parts, each matching only a few strings, holds a keyword
 /// whatever strings they match: `(?i:api)[_.-]?(?i:key)` holds `api_key`, `api.key`, ...
 fn run_holds(parts: &[Part], keywords: &[Vec<u8>]) -> bool {
@@ -333,6 +463,28 @@ mod tests {
 
     fn holds(pattern: &str, keywords: &[&str]) -> bool {
         facts(pattern, keywords).holds_keyword
+    }
+
+    fn bytes(pattern: &str, keywords: &[&str]) -> Option<String> {
+        facts(pattern, keywords)
+            .required_bytes
+            .map(|b| String::from_utf8(b).expect("ascii"))
+    }
+
+    #[test]
+    fn bytes_every_match_needs() {
+        let assignment = r"[A-Za-z_]*(?i:secret)[ \t]*(?:=|:=|=>|:)[ \t]*(\S+)";
+        assert_eq!(bytes(assignment, &["secret"]), Some(":=".into()));
+        assert_eq!(
+            bytes(r"(?i:token)\s*=\s*(\S+)", &["token"]),
+            Some("=".into())
+        );
+        // In a keyword: every window of that keyword holds it (letters only in some case).
+        assert_eq!(bytes(r"value:\s*(\S+)", &["value:"]), None);
+        assert_eq!(bytes(r"(?-i:VALUE)\s*(\S+)", &["value"]), Some("U".into()));
+        // One branch can do without.
+        assert_eq!(bytes(r"a=(\S+)|(\S+)", &["a"]), None);
+        assert_eq!(bytes(r"x(?:[;,!]|\|\|)(\S+)", &["x"]), None);
     }
 
     fn required(pattern: &str, keywords: &[&str]) -> Option<Vec<String>> {

@@ -85,6 +85,8 @@ pub struct CompiledRegex {
     /// rule keyed on `vault`; `public` and `private` in the default-community rule): a window
     /// without one cannot match, and the regex need not run there.
     required_words: Option<aho_corasick::AhoCorasick>,
+    /// At most three bytes of which every match holds one (`=` or `:`); empty if none is known.
+    required_bytes: Vec<u8>,
     /// Every match holds one of the rule's keywords and no newline but at its ends: a match
     /// lies on the line of a keyword hit.
     pub on_keyword_line: bool,
@@ -95,12 +97,20 @@ pub struct CompiledRegex {
 }
 
 impl CompiledRegex {
-    /// Whether a match is impossible in `window` because none of the words that every match
-    /// holds is there.
+    /// Whether a match is impossible in `window` because none of the bytes, or none of the
+    /// words, of which every match holds one is there.
     pub fn cannot_match(&self, window: &[u8]) -> bool {
-        self.required_words
-            .as_ref()
-            .is_some_and(|words| !words.is_match(window))
+        let lacks_bytes = match self.required_bytes[..] {
+            [a] => memchr::memchr(a, window).is_none(),
+            [a, b] => memchr::memchr2(a, b, window).is_none(),
+            [a, b, c] => memchr::memchr3(a, b, c, window).is_none(),
+            _ => false,
+        };
+        lacks_bytes
+            || self
+                .required_words
+                .as_ref()
+                .is_some_and(|words| !words.is_match(window))
     }
 
     /// Calls `on_match` with the captures of each match in `input`, leftmost first, and
@@ -268,8 +278,13 @@ fn allowlist_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
 
 /// Compiles a rule regex the way the engine runs it: ASCII classes (`\w`, `\s`, `\b` are ASCII
 /// unless a rule opts into `(?u)`) over arbitrary bytes, which keeps every search on a DFA.
-/// An embedded rule's facts, worked out by the build: (on_keyword_line, required_words).
-type KnownFacts = (bool, Option<&'static [&'static [u8]]>);
+/// An embedded rule's facts, worked out by the build: (on_keyword_line, required_words,
+/// required_bytes).
+type KnownFacts = (
+    bool,
+    Option<&'static [&'static [u8]]>,
+    Option<&'static [u8]>,
+);
 
 /// Compiles a rule's regex. `known` are its facts when the build worked them out already;
 /// otherwise they are read off the regex here.
@@ -296,10 +311,11 @@ pub fn compile_regex(
         return Err("the regex has no capture group for the secret".to_string());
     }
     let secret_group = info.to_index(regex_automata::PatternID::ZERO, "secret");
-    let (on_keyword_line, required_words) = match known {
-        Some((on_keyword_line, words)) => (
+    let (on_keyword_line, required_words, required_bytes) = match known {
+        Some((on_keyword_line, words, bytes)) => (
             on_keyword_line,
             words.map(|words| words.iter().map(|w| w.to_vec()).collect()),
+            bytes.map(<[u8]>::to_vec),
         ),
         None => {
             let keywords: Vec<Vec<u8>> = keywords
@@ -308,7 +324,7 @@ pub fn compile_regex(
                 .collect();
             let facts = factors::of(&hir, &keywords);
             let one_line = facts.holds_keyword && single_line::is_single_line(&hir);
-            (one_line, facts.required_words)
+            (one_line, facts.required_words, facts.required_bytes)
         }
     };
     let required_words = required_words.and_then(|words| {
@@ -322,6 +338,7 @@ pub fn compile_regex(
         regex,
         secret_group,
         required_words,
+        required_bytes: required_bytes.unwrap_or_default(),
         on_keyword_line,
     })
 }
@@ -596,7 +613,8 @@ mod known_facts {
         let rules = RuleSet::embedded().expect("embedded rules");
         assert_eq!(rules.len(), embedded::FACTS.len());
         for rule in rules.rules() {
-            let (on_keyword_line, required) = rule.known_facts.expect("embedded rules have facts");
+            let (on_keyword_line, required, bytes) =
+                rule.known_facts.expect("embedded rules have facts");
             let hir = regex_automata::util::syntax::parse_with(
                 &rule.spec.regex,
                 &regex_automata::util::syntax::Config::new()
@@ -616,6 +634,7 @@ mod known_facts {
             let required: Option<Vec<Vec<u8>>> =
                 required.map(|ws| ws.iter().map(|w| w.to_vec()).collect());
             assert_eq!(facts.required_words, required, "{}", rule.id());
+            assert_eq!(facts.required_bytes.as_deref(), bytes, "{}", rule.id());
         }
     }
 }
