@@ -12,7 +12,7 @@ mod spec;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use regex_automata::meta::{Cache, Regex};
 use regex_automata::util::captures::Captures;
@@ -70,8 +70,8 @@ pub struct Rule {
     regex: OnceLock<Option<CompiledRegex>>,
     /// For an embedded rule, what the build read off its regex.
     known_facts: Option<KnownFacts>,
-    allow_regexes: OnceLock<Vec<regex::bytes::Regex>>,
-    allow_match_regexes: OnceLock<Vec<regex::bytes::Regex>>,
+    allow_regexes: OnceLock<Vec<AllowRegex>>,
+    allow_match_regexes: OnceLock<Vec<AllowRegex>>,
     stopwords_lower: Vec<String>,
 }
 
@@ -191,7 +191,7 @@ impl Rule {
             message,
         };
         let compiled = self.compile_regex().map_err(error)?;
-        let allow = |patterns: &[String]| -> Result<Vec<regex::bytes::Regex>, RuleError> {
+        let allow = |patterns: &[String]| -> Result<Vec<AllowRegex>, RuleError> {
             patterns
                 .iter()
                 .map(|p| {
@@ -247,9 +247,13 @@ impl Rule {
     }
 }
 
+/// An allowlist regex, shared: a `Regex` clone would search with caches of its own, and build
+/// its lazy DFA's states again.
+type AllowRegex = Arc<regex::bytes::Regex>;
+
 /// Compiles allowlist regexes on first use; one that does not compile is left out (impossible
 /// for embedded rules, which a test compiles, and for user rules, compiled when loaded).
-fn compile_allowlist(patterns: &[String]) -> Vec<regex::bytes::Regex> {
+fn compile_allowlist(patterns: &[String]) -> Vec<AllowRegex> {
     patterns
         .iter()
         .filter_map(|p| allowlist_regex(p).ok())
@@ -260,24 +264,24 @@ fn compile_allowlist(patterns: &[String]) -> Vec<regex::bytes::Regex> {
 /// Unicode tables make a regex several times dearer to compile. Rules of one family share
 /// allowlists (the network-gear rules share one of some 200 words), so each pattern is
 /// compiled once per process.
-fn allowlist_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
-    type Cache = Mutex<HashMap<String, regex::bytes::Regex>>;
+fn allowlist_regex(pattern: &str) -> Result<AllowRegex, regex::Error> {
+    type Cache = Mutex<HashMap<String, AllowRegex>>;
     static COMPILED: OnceLock<Cache> = OnceLock::new();
     let cache = COMPILED.get_or_init(Default::default);
     if let Some(regex) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
         return Ok(regex);
     }
-    let regex = regex::bytes::RegexBuilder::new(pattern)
-        .unicode(false)
-        .build()?;
+    let regex = Arc::new(
+        regex::bytes::RegexBuilder::new(pattern)
+            .unicode(false)
+            .build()?,
+    );
     if let Ok(mut c) = cache.lock() {
         c.insert(pattern.to_string(), regex.clone());
     }
     Ok(regex)
 }
 
-/// Compiles a rule regex the way the engine runs it: ASCII classes (`\w`, `\s`, `\b` are ASCII
-/// unless a rule opts into `(?u)`) over arbitrary bytes, which keeps every search on a DFA.
 /// An embedded rule's facts, worked out by the build: (on_keyword_line, required_words,
 /// required_bytes).
 type KnownFacts = (
@@ -286,8 +290,10 @@ type KnownFacts = (
     Option<&'static [u8]>,
 );
 
-/// Compiles a rule's regex. `known` are its facts when the build worked them out already;
-/// otherwise they are read off the regex here.
+/// Compiles a rule regex the way the engine runs it: ASCII classes (`\w`, `\s`, `\b` are ASCII
+/// unless a rule opts into `(?u)`) over arbitrary bytes, which keeps every search on a DFA.
+/// `known` are its facts when the build worked them out already; otherwise they are read off
+/// the regex here.
 pub fn compile_regex(
     pattern: &str,
     keywords: &[String],
