@@ -74,33 +74,49 @@ static BASE64_BYTE: [bool; 256] = base64_table();
 /// this costs a fraction of a nanosecond per byte.
 fn find_base64(h: &[u8], out: &mut Vec<Candidate>) {
     let mut current = block_mask(h, 0);
-    // Whether the byte before the current block is a base64 byte.
+    // Whether the byte before the current block is a base64 byte, or may stand before a value.
     let mut carry = 0u64;
+    let mut carry_before_value = 1u64;
     let mut base = 0;
     while base < h.len() {
         let next = block_mask(h, base + 64);
-        let window = current as u128 | (next as u128) << 64;
+        let window = current.base64 as u128 | (next.base64 as u128) << 64;
         // Bit i: bytes i..i + 16 are all base64 bytes.
         let mut long = window;
         long &= long >> 1;
         long &= long >> 2;
         long &= long >> 4;
         long &= long >> 8;
-        let mut starts = long as u64 & !(current << 1 | carry);
+        let mut starts = long as u64
+            & !(current.base64 << 1 | carry)
+            & (current.before_value << 1 | carry_before_value);
         while starts != 0 {
-            let start = base + starts.trailing_zeros() as usize;
+            let offset = starts.trailing_zeros() as usize;
             starts &= starts - 1;
-            consider_base64_run(h, start, out);
+            // The run's length, as far as this block and the next tell.
+            let known = (window >> offset).trailing_ones() as usize;
+            consider_base64_run(h, base + offset, known, out);
         }
-        carry = current >> 63;
+        carry = current.base64 >> 63;
+        carry_before_value = current.before_value >> 63;
         current = next;
         base += 64;
     }
 }
 
-/// Which of the 64 bytes from `from` are base64 bytes (bytes past the end are not).
+/// What a block of 64 bytes holds, a bit per byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Masks {
+    /// Base64 bytes.
+    base64: u64,
+    /// Bytes that may come right before a value: quotes, `>`, `=`, `:`, a space. (Every byte,
+    /// where only the scalar classification is at hand: [`in_value_position`] decides.)
+    before_value: u64,
+}
+
+/// The masks of the 64 bytes from `from` (bytes past the end are not base64).
 #[inline]
-fn block_mask(h: &[u8], from: usize) -> u64 {
+fn block_mask(h: &[u8], from: usize) -> Masks {
     match h.get(from..from + 64) {
         Some(block) => {
             #[cfg(target_arch = "x86_64")]
@@ -112,13 +128,21 @@ fn block_mask(h: &[u8], from: usize) -> u64 {
             for (i, chunk) in block.chunks_exact(16).enumerate() {
                 mask |= (chunk_mask(chunk.try_into().unwrap_or(&[0; 16])) as u64) << (16 * i);
             }
-            mask
+            Masks {
+                base64: mask,
+                before_value: u64::MAX,
+            }
         }
         None => {
             let rest = h.get(from..).unwrap_or(&[]);
-            rest.iter()
+            let base64 = rest
+                .iter()
                 .enumerate()
-                .fold(0, |mask, (i, &b)| mask | (is_base64_byte(b) as u64) << i)
+                .fold(0, |mask, (i, &b)| mask | (is_base64_byte(b) as u64) << i);
+            Masks {
+                base64,
+                before_value: u64::MAX,
+            }
         }
     }
 }
@@ -126,7 +150,7 @@ fn block_mask(h: &[u8], from: usize) -> u64 {
 /// One bit per byte of a 64-byte block, in one pass of AVX-512 compares.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw")]
-unsafe fn block_mask_avx512(block: &[u8]) -> u64 {
+unsafe fn block_mask_avx512(block: &[u8]) -> Masks {
     use std::arch::x86_64::*;
 
     debug_assert!(block.len() >= 64);
@@ -139,7 +163,10 @@ unsafe fn block_mask_avx512(block: &[u8]) -> u64 {
     let letter = in_range(_mm512_or_si512(bytes, splat(0x20)), b'a', b'z');
     let digit = in_range(bytes, b'0', b'9');
     let eq = |b: u8| _mm512_cmpeq_epi8_mask(bytes, splat(b));
-    letter | digit | eq(b'+') | eq(b'/') | eq(b'-') | eq(b'_')
+    Masks {
+        base64: letter | digit | eq(b'+') | eq(b'/') | eq(b'-') | eq(b'_'),
+        before_value: eq(b'"') | eq(b'\'') | eq(b'>') | eq(b'`') | eq(b'=') | eq(b':') | eq(b' '),
+    }
 }
 
 /// One bit per byte of a 16-byte chunk: SSE2 compares (every x86_64 has them).
@@ -192,14 +219,14 @@ fn is_base64_byte(b: u8) -> bool {
     BASE64_BYTE[b as usize]
 }
 
-/// A run of at least [`MIN_BASE64_LEN`] base64 bytes begins at `start`: keep it if it is a
-/// value that may be encoded.
-fn consider_base64_run(h: &[u8], start: usize, out: &mut Vec<Candidate>) {
+/// A run of at least [`MIN_BASE64_LEN`] base64 bytes begins at `start`, of which the first
+/// `known` are known to be base64: keep it if it is a value that may be encoded.
+fn consider_base64_run(h: &[u8], start: usize, known: usize, out: &mut Vec<Candidate>) {
     // Most long runs in source code are identifiers and paths, not values: look behind first.
     if !in_value_position(h, start) {
         return;
     }
-    let mut run_end = start + MIN_BASE64_LEN;
+    let mut run_end = start + known.max(MIN_BASE64_LEN);
     while run_end < h.len() && is_base64_byte(h[run_end]) {
         run_end += 1;
     }
@@ -463,10 +490,14 @@ mod tests {
     fn block_mask_agrees_with_the_byte_table() {
         let all: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
         for from in [0usize, 1, 7, 64, 100, 200, 448, 500] {
-            let mask = block_mask(&all, from);
+            let masks = block_mask(&all, from);
             for i in 0..64 {
                 let expected = all.get(from + i).is_some_and(|&b| BASE64_BYTE[b as usize]);
-                assert_eq!(mask >> i & 1 == 1, expected, "byte at {}", from + i);
+                assert_eq!(masks.base64 >> i & 1 == 1, expected, "byte at {}", from + i);
+                // A superset of the bytes a value can follow.
+                if all.get(from + i).is_some_and(|b| b"\"'>`=: ".contains(b)) {
+                    assert_eq!(masks.before_value >> i & 1, 1, "byte at {}", from + i);
+                }
             }
         }
     }
