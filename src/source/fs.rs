@@ -160,8 +160,10 @@ pub fn walk_each(
 /// holds: `fs::read` and `File::read_to_end` would ask the file system again (and the latter
 /// also seeks), which is a third of the system calls of a scan of many small files. The buffer
 /// is kept from file to file and only ever grows, so reading allocates and zeroes nothing once
-/// it is large enough. One spare byte lets the read that finds the end fit; a file that grew
-/// meanwhile is still read to its end.
+/// it is large enough, and there is always room for more than the walk saw: a read that brings
+/// exactly that size without filling the room has met the end (a regular file's read comes back
+/// short only there), so most files take one `read`; a file that grew meanwhile is still read to
+/// its end.
 fn read_known_size(path: &Path, size: u64, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
     let mut file = std::fs::File::open(path)?;
     let expected = usize::try_from(size)
@@ -174,7 +176,12 @@ fn read_known_size(path: &Path, size: u64, buffer: &mut Vec<u8>) -> std::io::Res
     loop {
         match file.read(&mut buffer[filled..]) {
             Ok(0) => return Ok(filled),
-            Ok(n) => filled += n,
+            Ok(n) => {
+                filled += n;
+                if filled as u64 == size && filled < buffer.len() {
+                    return Ok(filled);
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
