@@ -10,7 +10,7 @@ mod finite;
 mod single_line;
 mod spec;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -357,6 +357,8 @@ fn one_line(s: &str) -> String {
 #[derive(Debug, Default)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    /// Each rule's index by id.
+    by_id: HashMap<String, usize>,
 }
 
 impl RuleSet {
@@ -424,7 +426,6 @@ impl RuleSet {
         file: RuleFile,
         compile_now: bool,
     ) -> Result<(), RuleError> {
-        let mut seen: HashSet<String> = self.rules.iter().map(|r| r.spec.id.clone()).collect();
         for spec in file.rules {
             let invalid = |message: String| RuleError::Invalid {
                 path: origin.to_string(),
@@ -432,13 +433,8 @@ impl RuleSet {
                 message,
             };
             spec.validate().map_err(invalid)?;
-            if !seen.insert(spec.id.clone()) {
-                let first = self
-                    .rules
-                    .iter()
-                    .find(|r| r.spec.id == spec.id)
-                    .map(|r| r.origin.clone())
-                    .unwrap_or_else(|| origin.to_string());
+            if let Some(&index) = self.by_id.get(&spec.id) {
+                let first = self.rules[index].origin.clone();
                 return Err(RuleError::Duplicate {
                     id: spec.id.clone(),
                     first,
@@ -449,6 +445,7 @@ impl RuleSet {
             if compile_now {
                 rule.compile_all()?;
             }
+            self.by_id.insert(rule.spec.id.clone(), self.rules.len());
             self.rules.push(rule);
         }
         Ok(())
@@ -471,7 +468,7 @@ impl RuleSet {
     }
 
     pub fn find(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.spec.id == id)
+        self.by_id.get(id).map(|&index| &self.rules[index])
     }
 }
 
