@@ -16,6 +16,16 @@ examples = ["t = demo_abcd1234"]
 negative_examples = ["t = demo_abc"]
 "#;
 
+/// A low-severity rule as TOML, with one keyword and one example of each kind.
+pub fn rule_toml(id: &str, keyword: &str, regex: &str, example: &str, negative: &str) -> String {
+    let quote = "'''";
+    format!(
+        "[[rules]]\nid = {id:?}\nname = {id:?}\ndescription = \"d\"\nseverity = \"low\"\n\
+         keywords = [{keyword:?}]\nregex = {quote}{regex}{quote}\n\
+         examples = [{example:?}]\nnegative_examples = [{negative:?}]\n"
+    )
+}
+
 /// An engine over the rules in `toml`, loaded the way user rules are.
 pub fn engine_from(toml: &str) -> Engine {
     let mut set = RuleSet::default();

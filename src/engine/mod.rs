@@ -451,7 +451,7 @@ fn resolve_overlaps(rules: &RuleSet, matches: &mut Vec<Match>) {
 mod tests {
     use super::*;
 
-    use crate::test_support::{engine_from as engine, DEMO_RULE};
+    use crate::test_support::{engine_from as engine, rule_toml, DEMO_RULE};
 
     fn rules() -> String {
         DEMO_RULE.to_string() + GENERIC_RULE
@@ -557,19 +557,13 @@ negative_examples = ['token = "aaaaaaaa"']
     #[test]
     fn single_line_rule_sees_the_newlines_around_the_hit_line() {
         // A one-line rule whose boundary bytes may be the newlines around the line.
-        let e = engine(
-            r#"
-[[rules]]
-id = "demo-line"
-name = "Line"
-description = "d"
-severity = "low"
-keywords = ["key="]
-regex = '''[^a-z]key=([0-9]{4})(?:\s|$)'''
-examples = ['x key=1234']
-negative_examples = ['xkey=1234']
-"#,
-        );
+        let e = engine(&rule_toml(
+            "demo-line",
+            "key=",
+            r"[^a-z]key=([0-9]{4})(?:\s|$)",
+            "x key=1234",
+            "xkey=1234",
+        ));
         let hay = b"key=1937\nkey=2846\nakey=3759 key=4168\n";
         let secrets: Vec<&[u8]> = e.scan(hay).iter().map(|m| &hay[m.secret.clone()]).collect();
         assert_eq!(secrets, [&b"2846"[..], b"4168"]);

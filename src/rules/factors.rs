@@ -447,13 +447,10 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    use crate::rules::test_syntax::{hir, sorted};
+
     fn facts(pattern: &str, keywords: &[&str]) -> Facts {
-        let hir = regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .expect("pattern");
+        let hir = hir(pattern);
         let keywords: Vec<Vec<u8>> = keywords
             .iter()
             .map(|k| k.to_ascii_lowercase().into_bytes())
@@ -488,14 +485,7 @@ mod tests {
     }
 
     fn required(pattern: &str, keywords: &[&str]) -> Option<Vec<String>> {
-        facts(pattern, keywords).required_words.map(|ws| {
-            let mut ws: Vec<String> = ws
-                .into_iter()
-                .map(|w| String::from_utf8(w).expect("ascii"))
-                .collect();
-            ws.sort();
-            ws
-        })
+        facts(pattern, keywords).required_words.map(sorted)
     }
 
     #[test]

@@ -148,21 +148,10 @@ fn class_bytes(class: &Class, limit: usize) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    use crate::rules::test_syntax::{hir, sorted};
+
     fn words_of(pattern: &str, limit: usize) -> Option<Vec<String>> {
-        let hir = regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .expect("pattern");
-        words(&hir, limit).map(|ws| {
-            let mut ws: Vec<String> = ws
-                .into_iter()
-                .map(|w| String::from_utf8(w).expect("ascii"))
-                .collect();
-            ws.sort();
-            ws
-        })
+        words(&hir(pattern), limit).map(sorted)
     }
 
     #[test]

@@ -472,6 +472,30 @@ impl RuleSet {
     }
 }
 
+/// What the tests of the regex analyses share.
+#[cfg(test)]
+mod test_syntax {
+    /// A regex's syntax tree as rule regexes are compiled: ASCII classes, over any bytes.
+    pub fn hir(pattern: &str) -> regex_syntax::hir::Hir {
+        regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .expect("pattern")
+    }
+
+    /// Words as strings, sorted, for comparing.
+    pub fn sorted(words: Vec<Vec<u8>>) -> Vec<String> {
+        let mut words: Vec<String> = words
+            .into_iter()
+            .map(|w| String::from_utf8(w).expect("ascii"))
+            .collect();
+        words.sort();
+        words
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -618,13 +642,7 @@ mod known_facts {
         for rule in rules.rules() {
             let (on_keyword_line, required, bytes) =
                 rule.known_facts.expect("embedded rules have facts");
-            let hir = regex_automata::util::syntax::parse_with(
-                &rule.spec.regex,
-                &regex_automata::util::syntax::Config::new()
-                    .unicode(false)
-                    .utf8(false),
-            )
-            .expect("parses");
+            let hir = test_syntax::hir(&rule.spec.regex);
             let keywords: Vec<Vec<u8>> = rule
                 .spec
                 .keywords

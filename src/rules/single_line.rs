@@ -78,13 +78,7 @@ mod tests {
     use super::*;
 
     fn single_line(pattern: &str) -> bool {
-        let hir = regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .expect("pattern");
-        is_single_line(&hir)
+        is_single_line(&crate::rules::test_syntax::hir(pattern))
     }
 
     #[test]
