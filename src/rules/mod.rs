@@ -249,7 +249,52 @@ impl Rule {
 
 /// An allowlist regex, shared: a `Regex` clone would search with caches of its own, and build
 /// its lazy DFA's states again.
-type AllowRegex = Arc<regex::bytes::Regex>;
+type AllowRegex = Arc<AllowPattern>;
+
+/// An allowlist regex, searched as up to two: its alternatives anchored at the start of the
+/// value, and the others. An anchored search follows only what can match from the first byte,
+/// where an unanchored one carries every alternative along the whole value, and its lazy DFA
+/// builds new states for nearly every value checked.
+#[derive(Debug)]
+struct AllowPattern {
+    parts: Vec<Regex>,
+}
+
+impl AllowPattern {
+    fn is_match(&self, haystack: &[u8]) -> bool {
+        self.parts.iter().any(|re| re.is_match(haystack))
+    }
+}
+
+/// The regexes an allowlist pattern is searched as, or why it is not a valid regex.
+fn allow_parts(pattern: &str) -> Result<Vec<Regex>, String> {
+    use regex_syntax::hir::{Hir, HirKind};
+    let syntax = regex_automata::util::syntax::Config::new()
+        .unicode(false)
+        .utf8(false);
+    let hir = regex_automata::util::syntax::parse_with(pattern, &syntax)
+        .map_err(|e| one_line(&e.to_string()))?;
+    let build = |hir: &Hir| {
+        Regex::builder()
+            .build_from_hir(hir)
+            .map_err(|e| one_line(&e.to_string()))
+    };
+    let HirKind::Alternation(branches) = hir.kind() else {
+        return Ok(vec![build(&hir)?]);
+    };
+    let (anchored, floating): (Vec<Hir>, Vec<Hir>) = branches.iter().cloned().partition(|b| {
+        b.properties()
+            .look_set_prefix()
+            .contains(regex_syntax::hir::Look::Start)
+    });
+    if anchored.is_empty() || floating.is_empty() {
+        return Ok(vec![build(&hir)?]);
+    }
+    Ok(vec![
+        build(&Hir::alternation(anchored))?,
+        build(&Hir::alternation(floating))?,
+    ])
+}
 
 /// Compiles allowlist regexes on first use; one that does not compile is left out (impossible
 /// for embedded rules, which a test compiles, and for user rules, compiled when loaded).
@@ -264,18 +309,16 @@ fn compile_allowlist(patterns: &[String]) -> Vec<AllowRegex> {
 /// Unicode tables make a regex several times dearer to compile. Rules of one family share
 /// allowlists (the network-gear rules share one of some 200 words), so each pattern is
 /// compiled once per process.
-fn allowlist_regex(pattern: &str) -> Result<AllowRegex, regex::Error> {
+fn allowlist_regex(pattern: &str) -> Result<AllowRegex, String> {
     type Cache = Mutex<HashMap<String, AllowRegex>>;
     static COMPILED: OnceLock<Cache> = OnceLock::new();
     let cache = COMPILED.get_or_init(Default::default);
     if let Some(regex) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
         return Ok(regex);
     }
-    let regex = Arc::new(
-        regex::bytes::RegexBuilder::new(pattern)
-            .unicode(false)
-            .build()?,
-    );
+    let regex = Arc::new(AllowPattern {
+        parts: allow_parts(pattern)?,
+    });
     if let Ok(mut c) = cache.lock() {
         c.insert(pattern.to_string(), regex.clone());
     }
@@ -570,6 +613,35 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, RuleError::Parse { .. }));
         assert!(!err.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn allowlists_search_anchored_alternatives_apart() {
+        let pattern = r"(?x) ^[a-z]+$ | ^\$\{ | :: | \.txt$";
+        let parts = allow_parts(pattern).expect("valid");
+        assert_eq!(parts.len(), 2);
+        let split = AllowPattern { parts };
+        let whole = regex::bytes::RegexBuilder::new(pattern)
+            .unicode(false)
+            .build()
+            .expect("valid");
+        for value in [
+            "abc",
+            "aB",
+            "${X}",
+            "x${",
+            "a::b",
+            "notes.txt",
+            "txt",
+            "A1",
+            "",
+        ] {
+            let value = value.as_bytes();
+            assert_eq!(split.is_match(value), whole.is_match(value), "{value:?}");
+        }
+        assert_eq!(allow_parts(r"^a$|^b").map(|p| p.len()), Ok(1));
+        assert_eq!(allow_parts(r"a|b").map(|p| p.len()), Ok(1));
+        assert!(allow_parts(r"(a").is_err());
     }
 
     #[test]
