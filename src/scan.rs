@@ -192,20 +192,28 @@ fn scan_file(
             });
         Vec::new()
     };
-    READ_BUFFER.with_borrow_mut(|buffer| {
-        let contents = match fs::read(&entry.fs_path, entry.size, options.max_file_size, buffer) {
-            Ok(c) => c,
-            Err(reason) => return skip(reason),
-        };
-        match scan_content(engine, &entry.path, &contents) {
+    // The buffer is taken out while the file is scanned, not borrowed: a large file is
+    // scanned by rayon tasks, and a thread that waits for them may take up another file's
+    // scan meanwhile, which then reads into a buffer of its own.
+    let mut buffer = READ_BUFFER.take();
+    let found = match fs::read(
+        &entry.fs_path,
+        entry.size,
+        options.max_file_size,
+        &mut buffer,
+    ) {
+        Err(reason) => skip(reason),
+        Ok(contents) => match scan_content(engine, &entry.path, &contents) {
             Ok(found) => {
                 files.fetch_add(1, Ordering::Relaxed);
                 bytes.fetch_add(contents.len() as u64, Ordering::Relaxed);
                 found
             }
             Err(reason) => skip(reason),
-        }
-    })
+        },
+    };
+    READ_BUFFER.set(buffer);
+    found
 }
 
 /// Scans the content of a file (or of standard input) known as `path`, unless it is binary;
@@ -233,6 +241,35 @@ mod tests {
         );
         assert_eq!(f[0].secret.expose(), "demo_abcd1234");
         assert_eq!(f[0].path, "a.txt");
+    }
+
+    #[test]
+    fn large_files_beside_small_ones() {
+        // A large file is scanned by rayon tasks; while a thread waits for them it may take up
+        // the scan of another file, which must not find the read buffer in use.
+        let dir = tempfile::tempdir().unwrap();
+        let mut large = Vec::new();
+        while large.len() < (1 << 20) + 1000 {
+            large.extend_from_slice(b"line demo_abcd1234 and filler text\n");
+        }
+        for i in 0..2 {
+            std::fs::write(dir.path().join(format!("large{i}.txt")), &large).unwrap();
+        }
+        for i in 0..32 {
+            std::fs::write(dir.path().join(format!("small{i}.txt")), "demo_abcd1234").unwrap();
+        }
+        let (entries, _) = fs::walk(&[dir.path().to_path_buf()], &Default::default());
+        let opts = FileOptions {
+            max_file_size: 1 << 30,
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let (findings, stats) = pool.install(|| scan_files(&engine(), &entries, &opts, &|_| {}));
+        assert_eq!(stats.files_scanned, 2 + 32);
+        assert!(stats.skipped.is_empty());
+        assert_eq!(findings.len(), 2 * (large.len() / 35) + 32);
     }
 
     #[test]
