@@ -22,12 +22,11 @@ mod single_line;
 fn facts_of(rule: &toml::Value) -> Option<String> {
     let id = rule.get("id")?.as_str()?;
     let pattern = rule.get("regex")?.as_str()?;
-    let keywords: Vec<Vec<u8>> = rule
+    let keywords: Vec<&str> = rule
         .get("keywords")?
         .as_array()?
         .iter()
         .filter_map(|k| k.as_str())
-        .map(|k| k.to_ascii_lowercase().into_bytes())
         .collect();
     // A regex that does not parse is reported when the library compiles it, naming the rule.
     let hir = regex_syntax::ParserBuilder::new()
@@ -37,7 +36,7 @@ fn facts_of(rule: &toml::Value) -> Option<String> {
         .parse(pattern)
         .ok()?;
     let facts = factors::of(&hir, &keywords);
-    let on_keyword_line = facts.holds_keyword && single_line::is_single_line(&hir);
+    let on_keyword_line = facts.on_keyword_line;
     let words = match facts.required_words {
         Some(words) => {
             let words: Vec<String> = words

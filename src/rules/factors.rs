@@ -1,21 +1,23 @@
 //! What every match of a regex must contain, read off its syntax tree in one pass.
 //!
-//! Two facts steer the engine:
+//! These facts steer the engine ([`Facts`]; the build works them out for the embedded rules,
+//! the library for user rules, both with [`of`]):
 //!
 //! - Whether every match holds one of the rule's keywords. For most rules the keyword is part
 //!   of what the regex matches (`ghp_`, `https://`, a name such as `api_key`), but some use it
 //!   as context: `kind: Secret` a few lines above the values of a Kubernetes manifest. Only
-//!   when the keyword is inside every match does a match lie on its keyword's line.
+//!   when the keyword is inside every match, and no newline but at its ends
+//!   ([`single_line`]), does a match lie on its keyword's line.
 //! - A few words of which every match holds one, other than the keywords: the token itself in
 //!   `vault[\w.-]{0,20}?token\s*=...`, or the vendor-default communities `public` and `private`
 //!   in a rule that reports only those. A window without any of them cannot match, and the
-//!   regex, the dearest step, need not run there.
+//!   regex, the dearest step, need not run there. Likewise a few bytes (`=`, `:`).
 //!
-//! Both are conservative: `false` and `None` mean "cannot tell".
+//! All are conservative: `false` and `None` mean "cannot tell".
 
 use regex_syntax::hir::{Hir, HirKind};
 
-use super::finite;
+use super::{finite, single_line};
 
 /// How many strings a part of a regex may stand for before it is treated as open-ended.
 const LIMIT: usize = 64;
@@ -32,8 +34,9 @@ const MAX_RUN: usize = 16;
 /// What is known of a regex.
 #[derive(Debug, Default)]
 pub struct Facts {
-    /// Every match holds one of the keywords (ASCII case ignored).
-    pub holds_keyword: bool,
+    /// Every match holds one of the keywords (ASCII case ignored) and no newline but at its
+    /// ends: a match lies on the line of a keyword hit.
+    pub on_keyword_line: bool,
     /// Lowercase words, at least one of which every match holds (ASCII case ignored), chosen
     /// to be unrelated to the keywords: a window found by a keyword always holds the keyword.
     pub required_words: Option<Vec<Vec<u8>>>,
@@ -46,8 +49,13 @@ pub struct Facts {
 /// At most this many bytes are looked for (`memchr3`).
 pub const MAX_BYTES: usize = 3;
 
-/// Reads the facts of `hir` for a rule with `keywords` (lowercase).
-pub fn of(hir: &Hir, keywords: &[Vec<u8>]) -> Facts {
+/// Reads the facts of `hir` for a rule with `keywords` (matched ignoring ASCII case).
+pub fn of<K: AsRef<[u8]>>(hir: &Hir, keywords: &[K]) -> Facts {
+    let keywords: Vec<Vec<u8>> = keywords
+        .iter()
+        .map(|k| k.as_ref().to_ascii_lowercase())
+        .collect();
+    let keywords = &keywords[..];
     let part = analyze(hir, keywords);
     // Keywords match ignoring case, so a keyword's window holds its other bytes as they are,
     // but not its letters in either case.
@@ -57,9 +65,14 @@ pub fn of(hir: &Hir, keywords: &[Vec<u8>]) -> Facts {
     }
     Facts {
         required_bytes: required_bytes(hir, &in_keywords),
-        holds_keyword: !keywords.is_empty() && part.holds,
+        on_keyword_line: holds_keyword(keywords, &part) && single_line::is_single_line(hir),
         required_words: part.required.filter(|r| r.useful).map(|r| r.words),
     }
+}
+
+/// Whether every match holds one of `keywords`, by the analysis of the whole regex.
+fn holds_keyword(keywords: &[Vec<u8>], whole: &Part) -> bool {
+    !keywords.is_empty() && whole.holds
 }
 
 /// What is known of one part of a regex.
@@ -450,16 +463,15 @@ mod tests {
     use crate::rules::test_syntax::{hir, sorted};
 
     fn facts(pattern: &str, keywords: &[&str]) -> Facts {
-        let hir = hir(pattern);
+        of(&hir(pattern), keywords)
+    }
+
+    fn holds(pattern: &str, keywords: &[&str]) -> bool {
         let keywords: Vec<Vec<u8>> = keywords
             .iter()
             .map(|k| k.to_ascii_lowercase().into_bytes())
             .collect();
-        of(&hir, &keywords)
-    }
-
-    fn holds(pattern: &str, keywords: &[&str]) -> bool {
-        facts(pattern, keywords).holds_keyword
+        holds_keyword(&keywords, &analyze(&hir(pattern), &keywords))
     }
 
     fn bytes(pattern: &str, keywords: &[&str]) -> Option<String> {

@@ -367,13 +367,12 @@ pub fn compile_regex(
             bytes.map(<[u8]>::to_vec),
         ),
         None => {
-            let keywords: Vec<Vec<u8>> = keywords
-                .iter()
-                .map(|k| k.to_ascii_lowercase().into_bytes())
-                .collect();
-            let facts = factors::of(&hir, &keywords);
-            let one_line = facts.holds_keyword && single_line::is_single_line(&hir);
-            (one_line, facts.required_words, facts.required_bytes)
+            let facts = factors::of(&hir, keywords);
+            (
+                facts.on_keyword_line,
+                facts.required_words,
+                facts.required_bytes,
+            )
         }
     };
     let required_words = required_words.and_then(|words| {
@@ -714,16 +713,8 @@ mod known_facts {
         for rule in rules.rules() {
             let (on_keyword_line, required, bytes) =
                 rule.known_facts.expect("embedded rules have facts");
-            let hir = test_syntax::hir(&rule.spec.regex);
-            let keywords: Vec<Vec<u8>> = rule
-                .spec
-                .keywords
-                .iter()
-                .map(|k| k.to_ascii_lowercase().into_bytes())
-                .collect();
-            let facts = factors::of(&hir, &keywords);
-            let one_line = facts.holds_keyword && single_line::is_single_line(&hir);
-            assert_eq!(one_line, on_keyword_line, "{}", rule.id());
+            let facts = factors::of(&test_syntax::hir(&rule.spec.regex), &rule.spec.keywords);
+            assert_eq!(facts.on_keyword_line, on_keyword_line, "{}", rule.id());
             let required: Option<Vec<Vec<u8>>> =
                 required.map(|ws| ws.iter().map(|w| w.to_vec()).collect());
             assert_eq!(facts.required_words, required, "{}", rule.id());
