@@ -269,11 +269,7 @@ impl AllowPattern {
 /// The regexes an allowlist pattern is searched as, or why it is not a valid regex.
 fn allow_parts(pattern: &str) -> Result<Vec<Regex>, String> {
     use regex_syntax::hir::{Hir, HirKind};
-    let syntax = regex_automata::util::syntax::Config::new()
-        .unicode(false)
-        .utf8(false);
-    let hir = regex_automata::util::syntax::parse_with(pattern, &syntax)
-        .map_err(|e| one_line(&e.to_string()))?;
+    let hir = parse(pattern)?;
     let build = |hir: &Hir| {
         Regex::builder()
             .build_from_hir(hir)
@@ -325,6 +321,15 @@ fn allowlist_regex(pattern: &str) -> Result<AllowRegex, String> {
     Ok(regex)
 }
 
+/// The syntax tree of a rule or allowlist regex: ASCII classes (`\w`, `\s`, `\b` are ASCII
+/// unless a pattern opts into `(?u)`), over arbitrary bytes.
+fn parse(pattern: &str) -> Result<regex_syntax::hir::Hir, String> {
+    let syntax = regex_automata::util::syntax::Config::new()
+        .unicode(false)
+        .utf8(false);
+    regex_automata::util::syntax::parse_with(pattern, &syntax).map_err(|e| one_line(&e.to_string()))
+}
+
 /// An embedded rule's facts, worked out by the build: (on_keyword_line, required_words,
 /// required_bytes).
 type KnownFacts = (
@@ -342,12 +347,8 @@ pub fn compile_regex(
     keywords: &[String],
     known: Option<KnownFacts>,
 ) -> Result<CompiledRegex, String> {
-    let syntax = regex_automata::util::syntax::Config::new()
-        .unicode(false)
-        .utf8(false);
-    // Parsed once: the syntax tree is compiled, and tells whether the secret is a fixed word.
-    let hir = regex_automata::util::syntax::parse_with(pattern, &syntax)
-        .map_err(|e| one_line(&e.to_string()))?;
+    // Parsed once: the syntax tree is compiled, and the facts are read off it.
+    let hir = parse(pattern)?;
     let regex = Regex::builder()
         // Rule regexes run only in small windows around keyword hits, where a literal
         // prefilter saves nothing; extracting one costs half of the compile time.
