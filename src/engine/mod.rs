@@ -317,7 +317,7 @@ impl Engine {
                 Some(group) => caps.get_group(group),
                 None => (1..caps.group_len()).find_map(|g| caps.get_group(g)),
             };
-            if let Some(secret_span) = secret_span.filter(|s| !s.is_empty()) {
+            if let Some(secret_span) = secret_span {
                 out.push(Match {
                     rule: window.rule,
                     secret: secret_span.range(),
