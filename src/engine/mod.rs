@@ -220,21 +220,22 @@ impl Engine {
         if depth == 0 {
             return;
         }
+        let mut decoded = Vec::new();
         for candidate in decode::candidates(haystack) {
             let encoded = &haystack[candidate.span.clone()];
-            let Some(decoded) = decode::decode(candidate.encoding, encoded) else {
+            if !decode::decode_into(candidate.encoding, encoded, &mut decoded) {
                 continue;
-            };
-            let (text, value_start) = match &candidate.name {
+            }
+            let (text, value_start) = match decode::key_before(haystack, candidate.span.start) {
                 Some(name) => {
-                    let mut text = haystack[name.clone()].to_vec();
+                    let mut text = haystack[name].to_vec();
                     text.extend_from_slice(b" = \"");
                     let start = text.len();
                     text.extend_from_slice(&decoded);
                     text.extend_from_slice(b"\"\n");
                     (text, start)
                 }
-                None => (decoded, 0),
+                None => (decoded.clone(), 0),
             };
             let mut inner = self.scan_plain(&text);
             self.scan_encoded(&text, depth - 1, &mut inner);
