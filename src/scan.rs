@@ -196,12 +196,7 @@ fn scan_file(
     // scanned by rayon tasks, and a thread that waits for them may take up another file's
     // scan meanwhile, which then reads into a buffer of its own.
     let mut buffer = READ_BUFFER.take();
-    let found = match fs::read(
-        &entry.fs_path,
-        entry.size,
-        options.max_file_size,
-        &mut buffer,
-    ) {
+    let found = match fs::read(&entry.fs_path, options.max_file_size, &mut buffer) {
         Err(reason) => skip(reason),
         Ok(contents) => match scan_content(engine, &entry.path, &contents) {
             Ok(found) => {
