@@ -178,7 +178,9 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
         revision: None,
         streamed: true,
     };
-    finish(report_args, out, &finished)
+    let outcome = finish(report_args, out, &finished);
+    keep_until_exit(engine);
+    outcome
 }
 
 /// `scan -`: what is piped in (a diff, a CI log, an artifact listing), reported as `stdin`.
@@ -283,7 +285,16 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
     stats.skipped.extend(skipped);
     stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     stats.elapsed = started.elapsed();
-    finish_repository_scan(report_args, &repo, &engine, &stats, &findings)
+    let outcome = finish_repository_scan(report_args, &repo, &engine, &stats, &findings);
+    keep_until_exit(engine);
+    outcome
+}
+
+/// Leaves the engine to the end of the process instead of freeing it: freeing every compiled
+/// regex with its lazy-DFA cache took 4 ms after a scan of the 100 MB corpus, a serial tail
+/// that nobody waits for, since the process exits next.
+fn keep_until_exit(engine: Engine) {
+    std::mem::forget(engine);
 }
 
 /// `scan --staged` / `git --staged`: the lines the staged changes add.
