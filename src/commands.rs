@@ -6,8 +6,6 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rayon::iter::ParallelBridge;
-
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{
@@ -142,25 +140,10 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
     };
     // Files are scanned as the walk finds them (the walk takes a sixth of a scan of many small
     // files); findings and skips are sorted at the end, so the output does not depend on it.
-    let (sender, receiver) = std::sync::mpsc::channel();
-    let (walk_skips, (findings, mut stats)) = std::thread::scope(|scope| {
-        let walker = scope.spawn(move || {
-            fs_source::walk_each(&args.paths, &walk_options, |entry| {
-                // The receiver lives until the walk ends: sending cannot fail.
-                let _ = sender.send(entry);
-            })
+    let (walk_skips, findings, mut stats) =
+        scan::scan_walked(&engine, &file_options, &on_finding, |scan_file| {
+            fs_source::walk_each(&args.paths, &walk_options, scan_file)
         });
-        let scanned = scan::scan_file_stream(
-            &engine,
-            receiver.into_iter().par_bridge(),
-            &file_options,
-            &on_finding,
-        );
-        let walk_skips = walker
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (walk_skips, scanned)
-    });
     let stream_error = stream.into_inner().unwrap_or_else(|e| e.into_inner()).1;
     stats.skipped.extend(walk_skips);
     stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
