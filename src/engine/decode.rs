@@ -520,6 +520,48 @@ mod tests {
     }
 
     #[test]
+    fn vector_and_scalar_candidate_searches_agree() {
+        // Values after quotes, `=`, `:` and runs of spaces, crossing 64-byte blocks at every
+        // offset; the scalar search checks each run's position byte by byte.
+        let pieces: [&[u8]; 16] = [
+            b"=",
+            b":",
+            b" ",
+            b"    ",
+            b"\"",
+            b"'",
+            b">",
+            b"`",
+            b"key",
+            b"::",
+            b"\n",
+            b"x ",
+            b"aB3dEf7hIj1lMn0p",
+            b"aB3dEf7hIj1lMn0",
+            b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldY",
+            b"c2VjcmV0LXZhbHVlLTEyMzQ1Njc4OTA=",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut found = 0;
+        for _ in 0..200 {
+            let mut text = Vec::new();
+            while text.len() < 700 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            let mut vector = Vec::new();
+            find_base64(&text, &mut vector);
+            let mut scalar = Vec::new();
+            find_base64_with(&text, &mut scalar, block_mask);
+            assert_eq!(vector, scalar, "{}", String::from_utf8_lossy(&text));
+            found += vector.len();
+        }
+        assert!(found > 1000, "{found}");
+    }
+
+    #[test]
     fn block_mask_agrees_with_the_byte_table() {
         let all: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
         for from in [0usize, 1, 7, 64, 100, 200, 448, 500] {
