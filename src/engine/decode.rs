@@ -72,8 +72,10 @@ static BASE64_BYTE: [bool; 256] = base64_table();
 /// this costs a fraction of a nanosecond per byte.
 fn find_base64(h: &[u8], out: &mut Vec<Candidate>) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512bw") {
-        // SAFETY: the processor has AVX-512BW (checked just above).
+    if std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512vbmi")
+    {
+        // SAFETY: the processor has AVX-512BW and VBMI (checked just above).
         return unsafe { find_base64_avx512(h, out) };
     }
     find_base64_with(h, out, block_mask)
@@ -81,10 +83,10 @@ fn find_base64(h: &[u8], out: &mut Vec<Candidate>) {
 
 /// [`find_base64`] with the AVX-512 classification compiled into the loop.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
 unsafe fn find_base64_avx512(h: &[u8], out: &mut Vec<Candidate>) {
     find_base64_with(h, out, |h, from| match h.get(from..from + 64) {
-        // SAFETY: this function runs only where the processor has AVX-512BW.
+        // SAFETY: this function runs only where the processor has AVX-512BW and VBMI.
         Some(block) => unsafe { block_mask_avx512(block) },
         None => tail_mask(h, from),
     })
@@ -170,25 +172,43 @@ fn tail_mask(h: &[u8], from: usize) -> Masks {
     }
 }
 
-/// One bit per byte of a 64-byte block, in one pass of AVX-512 compares.
+/// For each ASCII byte, bit 0: a base64 byte; bit 1: a byte a value may follow.
+const fn ascii_classes() -> [u8; 128] {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        t[i] = BASE64_BYTE[i] as u8;
+        if matches!(i as u8, b'"' | b'\'' | b'>' | b'`' | b'=' | b':' | b' ') {
+            t[i] |= 2;
+        }
+        i += 1;
+    }
+    t
+}
+
+static ASCII_CLASSES: [u8; 128] = ascii_classes();
+
+/// The masks of a 64-byte block: one table permute gives each byte its class bits (bytes from
+/// 0x80 up are neither), two tests spread them into masks.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
 unsafe fn block_mask_avx512(block: &[u8]) -> Masks {
     use std::arch::x86_64::*;
 
     debug_assert!(block.len() >= 64);
-    // SAFETY: the caller hands over at least 64 bytes.
-    let bytes = unsafe { _mm512_loadu_si512(block.as_ptr().cast()) };
-    let splat = |b: u8| _mm512_set1_epi8(b as i8);
-    let in_range = |x: __m512i, lo: u8, hi: u8| {
-        _mm512_cmple_epu8_mask(_mm512_sub_epi8(x, splat(lo)), splat(hi - lo))
+    // SAFETY: the caller hands over at least 64 bytes; the table has 128.
+    let (bytes, low, high) = unsafe {
+        (
+            _mm512_loadu_si512(block.as_ptr().cast()),
+            _mm512_loadu_si512(ASCII_CLASSES.as_ptr().cast()),
+            _mm512_loadu_si512(ASCII_CLASSES.as_ptr().add(64).cast()),
+        )
     };
-    let letter = in_range(_mm512_or_si512(bytes, splat(0x20)), b'a', b'z');
-    let digit = in_range(bytes, b'0', b'9');
-    let eq = |b: u8| _mm512_cmpeq_epi8_mask(bytes, splat(b));
+    let ascii = !_mm512_movepi8_mask(bytes);
+    let classes = _mm512_maskz_permutex2var_epi8(ascii, low, bytes, high);
     Masks {
-        base64: letter | digit | eq(b'+') | eq(b'/') | eq(b'-') | eq(b'_'),
-        before_value: eq(b'"') | eq(b'\'') | eq(b'>') | eq(b'`') | eq(b'=') | eq(b':') | eq(b' '),
+        base64: _mm512_test_epi8_mask(classes, _mm512_set1_epi8(1)),
+        before_value: _mm512_test_epi8_mask(classes, _mm512_set1_epi8(2)),
     }
 }
 
@@ -523,7 +543,9 @@ mod tests {
     fn vector_and_scalar_candidate_searches_agree() {
         // Values after quotes, `=`, `:` and runs of spaces, crossing 64-byte blocks at every
         // offset; the scalar search checks each run's position byte by byte.
-        let pieces: [&[u8]; 16] = [
+        let pieces: [&[u8]; 18] = [
+            "\u{e9}".as_bytes(),
+            b"\xff\x80",
             b"=",
             b":",
             b" ",
@@ -573,6 +595,31 @@ mod tests {
                 if all.get(from + i).is_some_and(|b| b"\"'>`=: ".contains(b)) {
                     assert_eq!(masks.before_value >> i & 1, 1, "byte at {}", from + i);
                 }
+            }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn vector_block_mask_classifies_every_byte() {
+        if !(std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vbmi"))
+        {
+            eprintln!("skipped: this processor has no AVX-512 VBMI");
+            return;
+        }
+        let all: Vec<u8> = (0..=255u8).collect();
+        for block in all.chunks(64) {
+            // SAFETY: the features were checked above; each chunk has 64 bytes.
+            let masks = unsafe { block_mask_avx512(block) };
+            for (i, &b) in block.iter().enumerate() {
+                assert_eq!(
+                    masks.base64 >> i & 1 == 1,
+                    BASE64_BYTE[b as usize],
+                    "byte {b}"
+                );
+                let before = b"\"'>`=: ".contains(&b);
+                assert_eq!(masks.before_value >> i & 1 == 1, before, "byte {b}");
             }
         }
     }
