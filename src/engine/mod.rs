@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use regex_automata::Input;
 
 pub use decode::Encoding;
+pub use pair_filter::PairFilter;
 pub use prefilter::Prefilter;
 
 use crate::rules::{Rule, RuleSet};

@@ -84,7 +84,7 @@ pub struct CompiledRegex {
     /// Words of which every match holds one, other than the keywords (`token` in a Vault
     /// rule keyed on `vault`; `public` and `private` in the default-community rule): a window
     /// without one cannot match, and the regex need not run there.
-    required_words: Option<aho_corasick::AhoCorasick>,
+    required_words: Option<RequiredWords>,
     /// At most three bytes of which every match holds one (`=` or `:`); empty if none is known.
     required_bytes: Vec<u8>,
     /// Every match holds one of the rule's keywords and no newline but at its ends: a match
@@ -94,6 +94,42 @@ pub struct CompiledRegex {
     /// states in the cache, and building them is most of what a regex costs in small windows;
     /// with one cache per thread, every thread built the same states again.
     shared_cache: Mutex<(Cache, Captures)>,
+}
+
+/// A search for the words of which every match of a rule holds one, ignoring ASCII case.
+#[derive(Debug)]
+enum RequiredWords {
+    /// The prefilter's own search, several times faster than an automaton: windows of the
+    /// rules with required words run to hundreds of bytes, and the generic ones to megabytes
+    /// in a scan.
+    Pairs(Box<crate::engine::PairFilter>),
+    /// Where the pair search cannot take the words (a word of one byte).
+    Automaton(aho_corasick::AhoCorasick),
+}
+
+impl RequiredWords {
+    fn new(words: Vec<Vec<u8>>) -> Option<RequiredWords> {
+        if let Some(pairs) = crate::engine::PairFilter::new(&words) {
+            return Some(RequiredWords::Pairs(Box::new(pairs)));
+        }
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(words)
+            .ok()
+            .map(RequiredWords::Automaton)
+    }
+
+    /// Whether one of the words occurs in `window`.
+    fn occur_in(&self, window: &[u8]) -> bool {
+        match self {
+            RequiredWords::Pairs(pairs) => {
+                let mut found = false;
+                pairs.for_each_match(window, |_, _| found = true);
+                found
+            }
+            RequiredWords::Automaton(automaton) => automaton.is_match(window),
+        }
+    }
 }
 
 impl CompiledRegex {
@@ -110,7 +146,7 @@ impl CompiledRegex {
             || self
                 .required_words
                 .as_ref()
-                .is_some_and(|words| !words.is_match(window))
+                .is_some_and(|words| !words.occur_in(window))
     }
 
     /// Calls `on_match` with the captures of each match in `input`, leftmost first, and
@@ -394,12 +430,7 @@ pub fn compile_regex(
             )
         }
     };
-    let required_words = required_words.and_then(|words| {
-        aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(words)
-            .ok()
-    });
+    let required_words = required_words.and_then(RequiredWords::new);
     Ok(CompiledRegex {
         shared_cache: Mutex::new((regex.create_cache(), regex.create_captures())),
         regex,
