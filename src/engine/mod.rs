@@ -271,7 +271,7 @@ impl Engine {
                         .end
                         .saturating_add(rule.window_after())
                         .min(haystack.len());
-                    let span = if rule.regex().is_some_and(|r| r.on_keyword_line) {
+                    let span = if rule.gate().on_keyword_line {
                         // The match lies on the hit's line (a newline at most opening or closing
                         // it): search no other. The line is cut where a window snapped to lines
                         // would end.
@@ -298,17 +298,19 @@ impl Engine {
     /// regex and `wait` is `false`.
     fn confirm(&self, haystack: &[u8], window: Window, wait: bool, out: &mut Vec<Match>) -> bool {
         let rule = self.rule(window.rule);
-        let Some(compiled) = rule.regex() else {
-            return true;
-        };
-        let span = if compiled.on_keyword_line {
+        let gate = rule.gate();
+        let span = if gate.on_keyword_line {
             window.start..window.end
         } else {
             snap_to_lines(haystack, window.start, window.end)
         };
-        if compiled.cannot_match(&haystack[span.clone()]) {
+        // Before the regex is compiled: some rules never get past this.
+        if gate.cannot_match(&haystack[span.clone()]) {
             return true;
         }
+        let Some(compiled) = rule.regex() else {
+            return true;
+        };
         let input = Input::new(haystack).span(span);
         let first_new = out.len();
         let searched = compiled.for_each_match(input, wait, |caps| {
