@@ -107,19 +107,10 @@ pub fn scan_files(
     options: &FileOptions,
     on_finding: &(dyn Fn(&Finding) + Sync),
 ) -> (Vec<Finding>, Stats) {
-    scan_file_stream(engine, entries.par_iter().cloned(), options, on_finding)
-}
-
-/// Scans files as they arrive (from a walk still under way, say); otherwise as [`scan_files`].
-pub fn scan_file_stream(
-    engine: &Engine,
-    entries: impl ParallelIterator<Item = FileEntry>,
-    options: &FileOptions,
-    on_finding: &(dyn Fn(&Finding) + Sync),
-) -> (Vec<Finding>, Stats) {
     let tally = Tally::default();
     let mut findings: Vec<Finding> = entries
-        .flat_map_iter(|entry| scan_and_tell(engine, &entry, options, &tally, on_finding))
+        .par_iter()
+        .flat_map_iter(|entry| scan_and_tell(engine, entry, options, &tally, on_finding))
         .collect();
     tally.finish(&mut findings, None)
 }
@@ -307,6 +298,42 @@ mod tests {
         assert_eq!(stats.files_scanned, 2 + 32);
         assert!(stats.skipped.is_empty());
         assert_eq!(findings.len(), 2 * (large.len() / 35) + 32);
+    }
+
+    #[test]
+    fn files_are_scanned_on_the_walkers_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        for d in 0..8 {
+            let sub = dir.path().join(format!("d{d}"));
+            std::fs::create_dir(&sub).unwrap();
+            for f in 0..16 {
+                std::fs::write(sub.join(format!("{f}.txt")), "x demo_abcd1234\n").unwrap();
+            }
+        }
+        std::fs::write(dir.path().join("big.txt"), "x".repeat(50)).unwrap();
+        let roots = [dir.path().to_path_buf()];
+        let opts = FileOptions { max_file_size: 20 };
+        let walk = fs::WalkOptions {
+            threads: 2,
+            ..Default::default()
+        };
+        let streamed = Mutex::new(0);
+        let (walk_skips, findings, stats) = scan_walked(
+            &engine(),
+            &opts,
+            &|_| *streamed.lock().unwrap() += 1,
+            |scan_file| fs::walk_each(&roots, &walk, scan_file),
+        );
+        assert!(walk_skips.is_empty());
+        assert_eq!(stats.files_scanned, 8 * 16);
+        assert_eq!(findings.len(), 8 * 16);
+        assert_eq!(*streamed.lock().unwrap(), 8 * 16);
+        let paths: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
+        let mut sorted = paths.clone();
+        sorted.sort();
+        assert_eq!(paths, sorted, "findings come back in path order");
+        assert_eq!(stats.skipped.len(), 1);
+        assert_eq!(stats.skipped[0].reason.label(), "too-large");
     }
 
     #[test]

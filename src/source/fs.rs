@@ -150,12 +150,11 @@ pub fn walk_each(
 
 /// Reads an open file of known size into `buffer`, returning how many bytes it holds:
 /// `File::read_to_end` would ask the file system again and seek, which was a third of the
-/// system calls of a scan of many small files. The buffer
-/// is kept from file to file and only ever grows, so reading allocates and zeroes nothing once
-/// it is large enough, and there is always room for more than the walk saw: a read that brings
-/// exactly that size without filling the room has met the end (a regular file's read comes back
-/// short only there), so most files take one `read`; a file that grew meanwhile is still read to
-/// its end.
+/// system calls of a scan of many small files. The buffer is kept from file to file and only
+/// ever grows, so reading allocates and zeroes nothing once it is large enough, and there is
+/// always room for more than `size`: a read that brings exactly `size` bytes without filling
+/// the room has met the end (a regular file's read comes back short only there), so most files
+/// take one `read`; a file that grew since its size was taken is still read to its end.
 fn read_known_size(
     mut file: std::fs::File,
     size: u64,
