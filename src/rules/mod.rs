@@ -205,9 +205,7 @@ impl CompiledRegex {
             input.set_start(next);
         }
     }
-}
 
-impl CompiledRegex {
     /// Takes the cache from the thread that holds it. That thread is searching one window,
     /// which takes microseconds: spinning that long is cheaper than going to sleep, which
     /// costs a switch on each side and, on a virtual machine, tens of microseconds to wake.
