@@ -42,11 +42,23 @@ const MAX_BASE64_LEN: usize = 64 * 1024;
 /// Decoded text must be at least this printable (ratio) to be scanned.
 const MIN_PRINTABLE: f64 = 0.95;
 
-/// Every base64 and percent-encoded value in `haystack` worth decoding.
+/// Every base64 and percent-encoded value in `haystack` worth decoding: the base64 ones, then
+/// the percent-encoded ones, each in order.
 pub fn candidates(haystack: &[u8]) -> Vec<Candidate> {
     let mut out = Vec::new();
-    find_base64(haystack, &mut out);
-    find_percent(haystack, &mut out);
+    let mut percent = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512vbmi")
+    {
+        // SAFETY: the processor has AVX-512BW and VBMI (checked just above).
+        unsafe { find_encoded_avx512(haystack, &mut out, &mut percent) };
+        out.append(&mut percent);
+        return out;
+    }
+    find_base64_with(haystack, &mut out, block_mask, None);
+    find_percent(haystack, &mut percent);
+    out.append(&mut percent);
     out
 }
 
@@ -70,35 +82,18 @@ static BASE64_BYTE: [bool; 256] = base64_table();
 /// vector compares); a few shifts of the mask find where runs of at least [`MIN_BASE64_LEN`]
 /// begin, and only those starts are looked at byte by byte. Source text has few such runs, so
 /// this costs a fraction of a nanosecond per byte.
-fn find_base64(h: &[u8], out: &mut Vec<Candidate>) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512bw")
-        && std::arch::is_x86_feature_detected!("avx512vbmi")
-    {
-        // SAFETY: the processor has AVX-512BW and VBMI (checked just above).
-        return unsafe { find_base64_avx512(h, out) };
-    }
-    find_base64_with(h, out, block_mask)
-}
-
-/// [`find_base64`] with the AVX-512 classification compiled into the loop.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-unsafe fn find_base64_avx512(h: &[u8], out: &mut Vec<Candidate>) {
-    find_base64_with(h, out, |h, from| match h.get(from..from + 64) {
-        // SAFETY: this function runs only where the processor has AVX-512BW and VBMI.
-        Some(block) => unsafe { block_mask_avx512(block) },
-        None => tail_mask(h, from),
-    })
-}
-
-/// The loop of [`find_base64`], with `block_mask(h, from)` classifying 64 bytes.
+///
+/// Where the classification also marks `%` (`percent` is `Some`), the percent-encoded tokens are
+/// found in the same pass, from the marked bytes, instead of by a search of their own.
 #[inline(always)]
 fn find_base64_with(
     h: &[u8],
     out: &mut Vec<Candidate>,
     block_mask: impl Fn(&[u8], usize) -> Masks,
+    mut percent: Option<&mut Vec<Candidate>>,
 ) {
+    // Where the next `%` worth looking at may be (past the last token measured).
+    let mut percent_from = 0;
     let mut current = block_mask(h, 0);
     // Whether the byte before the current block is a base64 byte, or may stand before a value.
     let mut carry = 0u64;
@@ -123,11 +118,34 @@ fn find_base64_with(
             let known = (window >> offset).trailing_ones() as usize;
             consider_base64_run(h, base + offset, known, out);
         }
+        if let Some(percent) = percent.as_deref_mut() {
+            let mut signs = current.percent;
+            while signs != 0 {
+                let p = base + signs.trailing_zeros() as usize;
+                signs &= signs - 1;
+                if p >= percent_from {
+                    percent_from = consider_percent(h, p, percent);
+                }
+            }
+        }
         carry = current.base64 >> 63;
         carry_before_value = current.before_value >> 63;
         current = next;
         base += 64;
     }
+}
+
+/// Base64 and percent-encoded candidates in one pass, with the AVX-512 classification
+/// compiled into the loop.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+unsafe fn find_encoded_avx512(h: &[u8], base64: &mut Vec<Candidate>, percent: &mut Vec<Candidate>) {
+    let classify = |h: &[u8], from: usize| match h.get(from..from + 64) {
+        // SAFETY: this function runs only where the processor has AVX-512BW and VBMI.
+        Some(block) => unsafe { block_mask_avx512(block) },
+        None => tail_mask(h, from),
+    };
+    find_base64_with(h, base64, classify, Some(percent));
 }
 
 /// What a block of 64 bytes holds, a bit per byte.
@@ -138,6 +156,9 @@ struct Masks {
     /// Bytes that may come right before a value: quotes, `>`, `=`, `:`, a space. (Every byte,
     /// where only the scalar classification is at hand: [`in_value_position`] decides.)
     before_value: u64,
+    /// `%` signs (none, where only the scalar classification is at hand: a search of its own
+    /// finds the percent-encoded tokens then).
+    percent: u64,
 }
 
 /// The masks of the 64 bytes from `from` (bytes past the end are not base64).
@@ -152,6 +173,7 @@ fn block_mask(h: &[u8], from: usize) -> Masks {
             Masks {
                 base64: mask,
                 before_value: u64::MAX,
+                percent: 0,
             }
         }
         None => tail_mask(h, from),
@@ -162,17 +184,19 @@ fn block_mask(h: &[u8], from: usize) -> Masks {
 #[inline(never)]
 fn tail_mask(h: &[u8], from: usize) -> Masks {
     let rest = h.get(from..).unwrap_or(&[]);
-    let base64 = rest
-        .iter()
-        .enumerate()
-        .fold(0, |mask, (i, &b)| mask | (is_base64_byte(b) as u64) << i);
+    let mask_of = |is: &dyn Fn(u8) -> bool| {
+        rest.iter()
+            .enumerate()
+            .fold(0, |mask, (i, &b)| mask | (is(b) as u64) << i)
+    };
     Masks {
-        base64,
+        base64: mask_of(&is_base64_byte),
         before_value: u64::MAX,
+        percent: mask_of(&|b| b == b'%'),
     }
 }
 
-/// For each ASCII byte, bit 0: a base64 byte; bit 1: a byte a value may follow.
+/// For each ASCII byte, bit 0: a base64 byte; bit 1: a byte a value may follow; bit 2: `%`.
 const fn ascii_classes() -> [u8; 128] {
     let mut t = [0u8; 128];
     let mut i = 0;
@@ -180,6 +204,9 @@ const fn ascii_classes() -> [u8; 128] {
         t[i] = BASE64_BYTE[i] as u8;
         if matches!(i as u8, b'"' | b'\'' | b'>' | b'`' | b'=' | b':' | b' ') {
             t[i] |= 2;
+        }
+        if i as u8 == b'%' {
+            t[i] |= 4;
         }
         i += 1;
     }
@@ -209,6 +236,7 @@ unsafe fn block_mask_avx512(block: &[u8]) -> Masks {
     Masks {
         base64: _mm512_test_epi8_mask(classes, _mm512_set1_epi8(1)),
         before_value: _mm512_test_epi8_mask(classes, _mm512_set1_epi8(2)),
+        percent: _mm512_test_epi8_mask(classes, _mm512_set1_epi8(4)),
     }
 }
 
@@ -347,32 +375,37 @@ pub fn key_before(h: &[u8], value_start: usize) -> Option<Range<usize>> {
 /// Tokens with at least two `%XX` escapes (a percent-encoded URL or value).
 fn find_percent(h: &[u8], out: &mut Vec<Candidate>) {
     let mut from = 0;
+    while let Some(p) = memchr::memchr(b'%', &h[from..]).map(|p| from + p) {
+        from = consider_percent(h, p, out);
+    }
+}
+
+/// Keeps the token around the `%` at `p` if it is percent-encoded; returns where the next `%`
+/// worth looking at may be (a token is measured once, from its first escape).
+fn consider_percent(h: &[u8], p: usize, out: &mut Vec<Candidate>) -> usize {
     let is_escape = |p: usize| {
         h.get(p + 1..p + 3)
             .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
     };
-    while let Some(p) = memchr::memchr(b'%', &h[from..]).map(|p| from + p) {
-        // Format strings (`%s`, `%d`) are the usual `%` in code: only an escape starts a token
-        // worth measuring.
-        if !is_escape(p) {
-            from = p + 1;
-            continue;
-        }
-        let start = token_start(h, p);
-        let end = token_end(h, p);
-        let token = &h[start..end];
-        let escapes = token
-            .windows(3)
-            .filter(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
-            .count();
-        if escapes >= 2 && token.len() >= MIN_BASE64_LEN {
-            out.push(Candidate {
-                span: start..end,
-                encoding: Encoding::Percent,
-            });
-        }
-        from = end.max(p + 1);
+    // Format strings (`%s`, `%d`) are the usual `%` in code: only an escape starts a token
+    // worth measuring.
+    if !is_escape(p) {
+        return p + 1;
     }
+    let start = token_start(h, p);
+    let end = token_end(h, p);
+    let token = &h[start..end];
+    let escapes = token
+        .windows(3)
+        .filter(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+        .count();
+    if escapes >= 2 && token.len() >= MIN_BASE64_LEN {
+        out.push(Candidate {
+            span: start..end,
+            encoding: Encoding::Percent,
+        });
+    }
+    end.max(p + 1)
 }
 
 fn is_token_byte(b: u8) -> bool {
@@ -541,9 +574,14 @@ mod tests {
 
     #[test]
     fn vector_and_scalar_candidate_searches_agree() {
-        // Values after quotes, `=`, `:` and runs of spaces, crossing 64-byte blocks at every
-        // offset; the scalar search checks each run's position byte by byte.
-        let pieces: [&[u8]; 18] = [
+        // Values after quotes, `=`, `:` and runs of spaces, and percent-encoded tokens, crossing
+        // 64-byte blocks at every offset; the scalar search checks each run's position byte by
+        // byte and finds `%` with a search of its own.
+        let pieces: [&[u8]; 22] = [
+            b"%2F",
+            b"%s",
+            b"%41%42",
+            b"a%2Fb%3Dc/d%20efg",
             "\u{e9}".as_bytes(),
             b"\xff\x80",
             b"=",
@@ -564,7 +602,7 @@ mod tests {
             b"c2VjcmV0LXZhbHVlLTEyMzQ1Njc4OTA=",
         ];
         let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut found = 0;
+        let (mut found, mut percent) = (0, 0);
         for _ in 0..200 {
             let mut text = Vec::new();
             while text.len() < 700 {
@@ -573,14 +611,19 @@ mod tests {
                 state ^= state << 17;
                 text.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
             }
-            let mut vector = Vec::new();
-            find_base64(&text, &mut vector);
+            let vector = candidates(&text);
             let mut scalar = Vec::new();
-            find_base64_with(&text, &mut scalar, block_mask);
+            find_base64_with(&text, &mut scalar, block_mask, None);
+            find_percent(&text, &mut scalar);
             assert_eq!(vector, scalar, "{}", String::from_utf8_lossy(&text));
             found += vector.len();
+            percent += vector
+                .iter()
+                .filter(|c| c.encoding == Encoding::Percent)
+                .count();
         }
         assert!(found > 1000, "{found}");
+        assert!(percent > 100, "{percent}");
     }
 
     #[test]
