@@ -170,9 +170,11 @@ impl<'a> LineCounter<'a> {
             *self = LineCounter::new(self.data);
         }
         let chunk = &self.data[self.offset..at];
-        for nl in memchr::memchr_iter(b'\n', chunk) {
-            self.line += 1;
-            self.line_start = self.offset + nl + 1;
+        // Counted in bulk (a vector count), not newline by newline: a file with findings is
+        // counted up to its last one, and config files run to thousands of short lines.
+        if let Some(last) = memchr::memrchr(b'\n', chunk) {
+            self.line += memchr::memchr_iter(b'\n', chunk).count();
+            self.line_start = self.offset + last + 1;
         }
         self.offset = at;
         let column = 1 + char_count(&self.data[self.line_start..at]);
@@ -227,5 +229,23 @@ mod tests {
         assert_eq!(lc.position(x), (3, 1));
         // Going backwards restarts.
         assert_eq!(lc.position(1), (1, 2));
+    }
+
+    #[test]
+    fn positions_over_many_lines_match_a_naive_count() {
+        let text: String = (0..1000)
+            .map(|i| format!("{}\n", "é".repeat(i % 7)))
+            .collect();
+        let bytes = text.as_bytes();
+        let mut lc = LineCounter::new(bytes);
+        for at in (0..bytes.len())
+            .step_by(97)
+            .filter(|&at| text.is_char_boundary(at))
+        {
+            let before = &text[..at];
+            let line = 1 + before.matches('\n').count();
+            let column = 1 + before.rsplit('\n').next().map_or(0, |l| l.chars().count());
+            assert_eq!(lc.position(at), (line, column), "at {at}");
+        }
     }
 }
