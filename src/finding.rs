@@ -151,6 +151,10 @@ pub struct LineCounter<'a> {
     offset: usize,
     line: usize,
     line_start: usize,
+    /// Characters from `line_start` to `offset`: counted on from one position to the next,
+    /// so that many findings on one long line (minified JSON, a bundle) cost one pass over it,
+    /// not one from its start each.
+    line_chars: usize,
 }
 
 impl<'a> LineCounter<'a> {
@@ -160,6 +164,7 @@ impl<'a> LineCounter<'a> {
             offset: 0,
             line: 1,
             line_start: 0,
+            line_chars: 0,
         }
     }
 
@@ -175,10 +180,12 @@ impl<'a> LineCounter<'a> {
         if let Some(last) = memchr::memrchr(b'\n', chunk) {
             self.line += memchr::memchr_iter(b'\n', chunk).count();
             self.line_start = self.offset + last + 1;
+            self.line_chars = char_count(&self.data[self.line_start..at]);
+        } else {
+            self.line_chars += char_count(chunk);
         }
         self.offset = at;
-        let column = 1 + char_count(&self.data[self.line_start..at]);
-        (self.line, column)
+        (self.line, 1 + self.line_chars)
     }
 }
 
@@ -240,6 +247,18 @@ mod tests {
         let mut lc = LineCounter::new(bytes);
         for at in (0..bytes.len())
             .step_by(97)
+            .filter(|&at| text.is_char_boundary(at))
+        {
+            let before = &text[..at];
+            let line = 1 + before.matches('\n').count();
+            let column = 1 + before.rsplit('\n').next().map_or(0, |l| l.chars().count());
+            assert_eq!(lc.position(at), (line, column), "at {at}");
+        }
+        // Many positions on one long line, then past its end.
+        let text = format!("x\n{}\nlast", "aé€".repeat(500));
+        let mut lc = LineCounter::new(text.as_bytes());
+        for at in (0..text.len())
+            .step_by(13)
             .filter(|&at| text.is_char_boundary(at))
         {
             let before = &text[..at];

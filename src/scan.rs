@@ -53,13 +53,16 @@ pub fn count_by_severity(findings: &[Finding]) -> Vec<(Severity, usize)> {
 /// Scans one piece of content known as `path`; findings come back in position order.
 pub fn scan_bytes(engine: &Engine, path: &str, data: &[u8]) -> Vec<Finding> {
     let matches = engine.scan(data);
-    let mut lines = LineCounter::new(data);
+    // Starts come in order; ends nearly so (two matches may overlap): a counter each, so that
+    // neither goes back to the start of the file for the other.
+    let mut starts = LineCounter::new(data);
+    let mut ends = LineCounter::new(data);
     let mut findings = Vec::with_capacity(matches.len());
     for m in matches {
         let rule = engine.rule(m.rule);
-        let (line, column) = lines.position(m.secret.start);
+        let (line, column) = starts.position(m.secret.start);
         let last_char = last_char_start(data, m.secret.clone());
-        let (end_line, end_column) = lines.position(last_char);
+        let (end_line, end_column) = ends.position(last_char);
         let secret = match &m.decoded {
             Some((value, _)) => Secret::new(value),
             None => Secret::new(&data[m.secret.clone()]),
