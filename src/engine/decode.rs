@@ -196,14 +196,19 @@ fn tail_mask(h: &[u8], from: usize) -> Masks {
     }
 }
 
-/// For each ASCII byte, bit 0: a base64 byte; bit 1: a byte a value may follow; bit 2: `%`.
+/// For each ASCII byte, bit 0: a base64 byte; bit 1: a quote, backtick or `>`, which a value
+/// may follow; bit 2: `%`; bit 3: `=` or `:`, which a value may follow after spaces; bit 4: a
+/// space.
 const fn ascii_classes() -> [u8; 128] {
     let mut t = [0u8; 128];
     let mut i = 0;
     while i < 128 {
         t[i] = BASE64_BYTE[i] as u8;
-        if matches!(i as u8, b'"' | b'\'' | b'>' | b'`' | b'=' | b':' | b' ') {
-            t[i] |= 2;
+        match i as u8 {
+            b'"' | b'\'' | b'>' | b'`' => t[i] |= 2,
+            b'=' | b':' => t[i] |= 8,
+            b' ' => t[i] |= 16,
+            _ => {}
         }
         if i as u8 == b'%' {
             t[i] |= 4;
@@ -233,10 +238,16 @@ unsafe fn block_mask_avx512(block: &[u8]) -> Masks {
     };
     let ascii = !_mm512_movepi8_mask(bytes);
     let classes = _mm512_maskz_permutex2var_epi8(ascii, low, bytes, high);
+    let class = |bit: i8| _mm512_test_epi8_mask(classes, _mm512_set1_epi8(bit));
+    let (assign, space) = (class(8), class(16));
+    // A space counts only after `=`, `:` or another space: one after a word starts no value
+    // (the first byte of the block is given the benefit of the doubt; `in_value_position`
+    // checks every start anyway).
+    let spaced = space & ((space | assign) << 1 | 1);
     Masks {
-        base64: _mm512_test_epi8_mask(classes, _mm512_set1_epi8(1)),
-        before_value: _mm512_test_epi8_mask(classes, _mm512_set1_epi8(2)),
-        percent: _mm512_test_epi8_mask(classes, _mm512_set1_epi8(4)),
+        base64: class(1),
+        before_value: class(2) | assign | spaced,
+        percent: class(4),
     }
 }
 
@@ -651,7 +662,10 @@ mod tests {
             eprintln!("skipped: this processor has no AVX-512 VBMI");
             return;
         }
-        let all: Vec<u8> = (0..=255u8).collect();
+        // Every byte once, then spaces after a word, after `=`, after `:` and after a space.
+        let mut all: Vec<u8> = (0..=255u8).collect();
+        all.extend_from_slice(b"ab c= d: e  f \"g'h>i`j");
+        all.resize(all.len().next_multiple_of(64), b'x');
         for block in all.chunks(64) {
             // SAFETY: the features were checked above; each chunk has 64 bytes.
             let masks = unsafe { block_mask_avx512(block) };
@@ -661,8 +675,12 @@ mod tests {
                     BASE64_BYTE[b as usize],
                     "byte {b}"
                 );
-                let before = b"\"'>`=: ".contains(&b);
-                assert_eq!(masks.before_value >> i & 1 == 1, before, "byte {b}");
+                // A space counts after `=`, `:`, a space or at the block's start.
+                let before = match b {
+                    b' ' => i == 0 || b"=: ".contains(&block[i - 1]),
+                    _ => b"\"'>`=:".contains(&b),
+                };
+                assert_eq!(masks.before_value >> i & 1 == 1, before, "byte {b} at {i}");
             }
         }
     }
