@@ -238,27 +238,11 @@ mod tests {
         assert_eq!(lc.position(1), (1, 2));
     }
 
-    #[test]
-    fn positions_over_many_lines_match_a_naive_count() {
-        let text: String = (0..1000)
-            .map(|i| format!("{}\n", "é".repeat(i % 7)))
-            .collect();
-        let bytes = text.as_bytes();
-        let mut lc = LineCounter::new(bytes);
-        for at in (0..bytes.len())
-            .step_by(97)
-            .filter(|&at| text.is_char_boundary(at))
-        {
-            let before = &text[..at];
-            let line = 1 + before.matches('\n').count();
-            let column = 1 + before.rsplit('\n').next().map_or(0, |l| l.chars().count());
-            assert_eq!(lc.position(at), (line, column), "at {at}");
-        }
-        // Many positions on one long line, then past its end.
-        let text = format!("x\n{}\nlast", "aé€".repeat(500));
+    /// Checks every `step`-th position of `text`, in order, against counting from its start.
+    fn agrees_with_a_naive_count(text: &str, step: usize) {
         let mut lc = LineCounter::new(text.as_bytes());
         for at in (0..text.len())
-            .step_by(13)
+            .step_by(step)
             .filter(|&at| text.is_char_boundary(at))
         {
             let before = &text[..at];
@@ -266,5 +250,15 @@ mod tests {
             let column = 1 + before.rsplit('\n').next().map_or(0, |l| l.chars().count());
             assert_eq!(lc.position(at), (line, column), "at {at}");
         }
+    }
+
+    #[test]
+    fn positions_over_many_lines_match_a_naive_count() {
+        let lines: String = (0..1000)
+            .map(|i| format!("{}\n", "é".repeat(i % 7)))
+            .collect();
+        agrees_with_a_naive_count(&lines, 97);
+        // Many positions on one long line, then past its end.
+        agrees_with_a_naive_count(&format!("x\n{}\nlast", "aé€".repeat(500)), 13);
     }
 }
