@@ -153,8 +153,9 @@ unsafe fn find_encoded_avx512(h: &[u8], base64: &mut Vec<Candidate>, percent: &m
 struct Masks {
     /// Base64 bytes.
     base64: u64,
-    /// Bytes that may come right before a value: quotes, `>`, `=`, `:`, a space. (Every byte,
-    /// where only the scalar classification is at hand: [`in_value_position`] decides.)
+    /// Bytes that may come right before a value: quotes, `>`, `=`, `:`, a space after one of
+    /// those or after another space. (A superset: every byte, where only the scalar
+    /// classification is at hand; [`in_value_position`] decides.)
     before_value: u64,
     /// `%` signs (none, where only the scalar classification is at hand: a search of its own
     /// finds the percent-encoded tokens then).
