@@ -107,7 +107,11 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
     let walk_options = WalkOptions {
         honor_ignore_files: !args.no_ignore,
         follow_links: args.follow,
-        threads: report_args.threads.unwrap_or(0),
+        // The walker's threads are the scanning threads: as many as rayon's (every core unless
+        // `-j` says otherwise), not ignore's own default, which stops at 12.
+        threads: report_args
+            .threads
+            .unwrap_or_else(rayon::current_num_threads),
     };
     let started = std::time::Instant::now();
     // The walk and the scan overlap, so the input's size is known up front only when every

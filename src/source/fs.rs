@@ -22,7 +22,7 @@ pub struct WalkOptions {
     pub honor_ignore_files: bool,
     /// Follow symbolic links (loops are detected and reported).
     pub follow_links: bool,
-    /// Walker threads (0: pick automatically).
+    /// Walker threads (0: ignore's choice, the cores up to 12).
     pub threads: usize,
 }
 
