@@ -453,12 +453,6 @@ pub fn decode_into(encoding: Encoding, encoded: &[u8], decoded: &mut Vec<u8>) ->
     ok && decoded.len() >= 6 && decoded[..] != *encoded && is_text(decoded)
 }
 
-/// Decodes a candidate; `None` unless the result is text worth scanning.
-pub fn decode(encoding: Encoding, encoded: &[u8]) -> Option<Vec<u8>> {
-    let mut decoded = Vec::new();
-    decode_into(encoding, encoded, &mut decoded).then_some(decoded)
-}
-
 fn decode_base64(encoded: &[u8], decoded: &mut Vec<u8>) -> bool {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
     let trimmed = encoded
@@ -488,6 +482,12 @@ fn is_text(data: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Decodes a candidate; `None` unless the result is text worth scanning.
+    fn decode(encoding: Encoding, encoded: &[u8]) -> Option<Vec<u8>> {
+        let mut decoded = Vec::new();
+        decode_into(encoding, encoded, &mut decoded).then_some(decoded)
+    }
 
     fn b64(s: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(s)
