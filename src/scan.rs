@@ -174,16 +174,36 @@ pub struct Tally {
 impl Default for Tally {
     /// Nothing counted yet; the clock starts now.
     fn default() -> Tally {
-        Tally {
-            files: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
-            skipped: Mutex::new(Vec::new()),
-            started: Instant::now(),
-        }
+        Tally::new(Vec::new())
     }
 }
 
 impl Tally {
+    /// Nothing counted yet but the skips already known (what listing a history or the staged
+    /// changes could not read); the clock starts now.
+    pub fn new(skipped: Vec<Skipped>) -> Tally {
+        Tally {
+            files: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            skipped: Mutex::new(skipped),
+            started: Instant::now(),
+        }
+    }
+
+    /// One more file (or blob) scanned, of `len` bytes.
+    pub fn scanned(&self, len: u64) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(len, Ordering::Relaxed);
+    }
+
+    /// One file (or blob) not scanned, and why.
+    pub fn skip(&self, path: String, reason: SkipReason) {
+        self.skipped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Skipped { path, reason });
+    }
+
     /// Puts findings and skips in report order and totals the counts: the end of every scan.
     pub fn finish(
         self,
@@ -216,14 +236,7 @@ fn scan_file(
     tally: &Tally,
 ) -> Vec<Finding> {
     let skip = |reason: SkipReason| {
-        tally
-            .skipped
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Skipped {
-                path: entry.path.clone(),
-                reason,
-            });
+        tally.skip(entry.path.clone(), reason);
         Vec::new()
     };
     // The buffer is taken out while the file is scanned, not borrowed: a large file is
@@ -234,10 +247,7 @@ fn scan_file(
         Err(reason) => skip(reason),
         Ok(contents) => match scan_content(engine, &entry.path, &contents) {
             Ok(found) => {
-                tally.files.fetch_add(1, Ordering::Relaxed);
-                tally
-                    .bytes
-                    .fetch_add(contents.len() as u64, Ordering::Relaxed);
+                tally.scanned(contents.len() as u64);
                 found
             }
             Err(reason) => skip(reason),

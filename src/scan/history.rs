@@ -12,9 +12,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-use std::time::Instant;
 
 use git2::{Oid, Repository};
 use rayon::prelude::*;
@@ -26,7 +23,7 @@ use crate::progress::Progress;
 use crate::source::decode;
 use crate::source::git::commit_meta;
 use crate::source::git_history::{BlobReader, History};
-use crate::source::{SkipReason, Skipped};
+use crate::source::SkipReason;
 
 /// Scans every blob of `history`; `reader` reads from the same repository as `repo`.
 pub fn scan_history(
@@ -36,11 +33,8 @@ pub fn scan_history(
     reader: &BlobReader,
     progress: &Progress,
 ) -> (Vec<Finding>, Stats) {
-    let started = Instant::now();
+    let tally = Tally::new(history.skipped.clone());
     progress.set_blobs_total(history.blobs.len());
-    let blobs_scanned = AtomicU64::new(0);
-    let bytes = AtomicU64::new(0);
-    let skipped = Mutex::new(history.skipped.clone());
 
     // Each blob scanned once, named by the first path it appeared at; findings for its other
     // paths are copies with their own path and fingerprint.
@@ -56,16 +50,12 @@ pub fn scan_history(
             match outcome.and_then(|r| r) {
                 Ok((findings, len)) => {
                     progress.blob_done(len);
-                    blobs_scanned.fetch_add(1, Ordering::Relaxed);
-                    bytes.fetch_add(len, Ordering::Relaxed);
+                    tally.scanned(len);
                     (!findings.is_empty()).then_some((blob.id, findings))
                 }
                 Err(reason) => {
                     progress.blob_done(0);
-                    lock(&skipped).push(Skipped {
-                        path: path.clone(),
-                        reason,
-                    });
+                    tally.skip(path.clone(), reason);
                     None
                 }
             }
@@ -122,13 +112,7 @@ pub fn scan_history(
         });
         findings.push(f);
     }
-    Tally {
-        files: blobs_scanned,
-        bytes,
-        skipped,
-        started,
-    }
-    .finish(&mut findings, Some(history.commits.len() as u64))
+    tally.finish(&mut findings, Some(history.commits.len() as u64))
 }
 
 /// Findings of every blob at every path it appeared at, grouped by secret and path, each group
@@ -268,8 +252,4 @@ impl<'r> Snapshot<'r> {
         });
         blobs.iter().any(|&b| contents.count(b, key) > key.nth)
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

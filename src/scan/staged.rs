@@ -5,10 +5,6 @@
 //! every commit to a file because of an old secret elsewhere in it would teach people to bypass
 //! the hook.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-use std::time::Instant;
-
 use rayon::prelude::*;
 
 use super::{scan_bytes, Stats, Tally};
@@ -17,7 +13,7 @@ use crate::finding::Finding;
 use crate::source::decode;
 use crate::source::git_history::{read_blob, BlobReader};
 use crate::source::staged::{added_lines, StagedChanges, StagedFile};
-use crate::source::{SkipReason, Skipped};
+use crate::source::SkipReason;
 
 /// Scans the staged files of `changes`, reading blobs through `reader`.
 pub fn scan_staged(
@@ -25,10 +21,7 @@ pub fn scan_staged(
     changes: &StagedChanges,
     reader: &BlobReader,
 ) -> (Vec<Finding>, Stats) {
-    let started = Instant::now();
-    let files = AtomicU64::new(0);
-    let bytes = AtomicU64::new(0);
-    let skipped = Mutex::new(changes.skipped.clone());
+    let tally = Tally::new(changes.skipped.clone());
     let mut findings: Vec<Finding> = changes
         .files
         .par_iter()
@@ -38,30 +31,17 @@ pub fn scan_staged(
                 .and_then(|r| r);
             match outcome {
                 Ok((found, len)) => {
-                    files.fetch_add(1, Ordering::Relaxed);
-                    bytes.fetch_add(len, Ordering::Relaxed);
+                    tally.scanned(len);
                     found
                 }
                 Err(reason) => {
-                    skipped
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(Skipped {
-                            path: file.path.clone(),
-                            reason,
-                        });
+                    tally.skip(file.path.clone(), reason);
                     Vec::new()
                 }
             }
         })
         .collect();
-    Tally {
-        files,
-        bytes,
-        skipped,
-        started,
-    }
-    .finish(&mut findings, None)
+    tally.finish(&mut findings, None)
 }
 
 /// The findings on new lines of one staged file, and its size.
