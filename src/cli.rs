@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
+use crate::rules::Severity;
 
 /// leakhound finds secrets (API keys, tokens, private keys, passwords, SNMP communities) in
 /// working trees and git history before they ship.
@@ -29,6 +30,67 @@ pub enum Command {
     /// List or check the rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Accept findings: add fingerprints to `.leakhoundignore`, or list its stale entries.
+    #[command(subcommand)]
+    Ignore(IgnoreCommand),
+    /// Write a starter `.leakhound.toml`.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IgnoreCommand {
+    /// Append fingerprints (from a report's `fingerprint` field) to the ignore file.
+    Add(IgnoreAddArgs),
+    /// Scan, and list the ignore file's entries that no longer match any finding (exit 1 if
+    /// there are any).
+    Check(IgnoreCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IgnoreAddArgs {
+    /// Fingerprints of the findings to accept.
+    #[arg(value_name = "FINGERPRINT", required = true)]
+    pub fingerprints: Vec<String>,
+
+    /// Why they are accepted (written after `#` on each line).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// The ignore file (default: `.leakhoundignore` at the root of the project holding the
+    /// current directory).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct IgnoreCheckArgs {
+    /// The directory whose ignore file is checked, by scanning it.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+
+    /// Also scan the git history (an entry may accept a secret that lives only there).
+    #[arg(long)]
+    pub git: bool,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a commented starter `.leakhound.toml` into DIR (default: the current directory).
+    Init(ConfigInitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigInitArgs {
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Replace an existing `.leakhound.toml`.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,11 +117,18 @@ pub enum ListFormat {
     Json,
 }
 
+/// Which configuration files are read.
 #[derive(Debug, Args)]
-pub struct RuleFiles {
-    /// A TOML rule file whose rules are added to the built-in ones (repeatable).
+pub struct ConfigArgs {
+    /// A configuration file (the `.leakhound.toml` format; a rule file is one) read after the
+    /// discovered ones and LEAKHOUND_CONFIG, overriding them (repeatable).
     #[arg(short, long = "config", value_name = "FILE")]
     pub config: Vec<PathBuf>,
+
+    /// Read no `.leakhound.toml` beside what is scanned and ignore LEAKHOUND_CONFIG (files given
+    /// with --config are still read).
+    #[arg(long)]
+    pub no_config: bool,
 }
 
 /// What every scanning command shares: the report, the rules, limits and threads.
@@ -78,16 +147,42 @@ pub struct ReportArgs {
     pub show_secrets: bool,
 
     /// Skip (and report) files or blobs larger than this; accepts K, M, G suffixes (powers of
-    /// 1024).
-    #[arg(long, value_name = "SIZE", default_value = "50M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    /// 1024) [default: 50M, or the configuration's]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
 
     #[command(flatten)]
-    pub rules: RuleFiles,
+    pub config: ConfigArgs,
 
-    /// Layers of base64 / percent encoding to look through for secrets (0 turns decoding off).
-    #[arg(long, value_name = "N", default_value_t = crate::engine::DEFAULT_DECODE_DEPTH)]
-    pub decode_depth: usize,
+    /// Layers of base64 / percent encoding to look through for secrets (0 turns decoding off)
+    /// [default: 2, or the configuration's]
+    #[arg(long, value_name = "N")]
+    pub decode_depth: Option<usize>,
+
+    /// Findings of this severity or worse make the exit code 1 (all are still reported)
+    /// [default: low, or the configuration's]
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+
+    /// Leave findings below this severity out of the report [default: low, or the
+    /// configuration's]
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub min_severity: Option<Severity>,
+
+    /// Report only findings that are not in this report of ours (JSON, JSON Lines, SARIF, or a
+    /// file from --write-baseline); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Vec<PathBuf>,
+
+    /// Write the findings to FILE as a baseline (fingerprints and locations, no secrets); the
+    /// exit code is then 0 unless there is an error.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// List suppressed findings (ignore file, baseline, allowlists) in the report, marked; those
+    /// allowed inline are always listed.
+    #[arg(long)]
+    pub include_suppressed: bool,
 
     /// Print no summary or progress on standard error.
     #[arg(short, long)]
@@ -183,13 +278,13 @@ pub struct RulesListArgs {
     #[arg(short, long, value_enum, default_value_t = ListFormat::Text)]
     pub format: ListFormat,
     #[command(flatten)]
-    pub rules: RuleFiles,
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct RulesCheckArgs {
     #[command(flatten)]
-    pub rules: RuleFiles,
+    pub config: ConfigArgs,
 }
 
 /// `50M`, `512K`, `1G`, `1MiB`, `1000` → bytes.

@@ -59,6 +59,42 @@ impl std::fmt::Display for Secret {
     }
 }
 
+/// The line (or lines) a secret stands on, for triage to read inline markers and line
+/// allowlists: held in memory only, never written to a report, and redacted by `Debug`, since it
+/// holds the secret. A very long line (a minified bundle) is cut to [`SourceLine::REACH`] bytes
+/// on either side of the secret.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SourceLine(Box<str>);
+
+impl SourceLine {
+    /// How far before and after the secret the line is kept.
+    pub const REACH: usize = 2048;
+
+    /// The line(s) of `data` holding `secret` (a byte range), without the line break.
+    pub fn around(data: &[u8], secret: std::ops::Range<usize>) -> SourceLine {
+        let start = secret.start.min(data.len());
+        let end = secret.end.clamp(start, data.len());
+        let from = start.saturating_sub(Self::REACH);
+        let line_start = memchr::memrchr(b'\n', &data[from..start]).map_or(from, |i| from + i + 1);
+        let to = end.saturating_add(Self::REACH).min(data.len());
+        let line_end = memchr::memchr(b'\n', &data[end..to]).map_or(to, |i| end + i);
+        let line = &data[line_start..line_end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        SourceLine(String::from_utf8_lossy(line).into())
+    }
+
+    /// The text, for triage only.
+    pub fn text(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SourceLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SourceLine({} bytes)", self.0.len())
+    }
+}
+
 /// Where a finding was made in git history (absent for working-tree findings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommitInfo {
@@ -94,6 +130,8 @@ pub struct Finding {
     /// is then that of the encoded value).
     pub encoding: Option<&'static str>,
     pub commit: Option<CommitInfo>,
+    /// The line the secret stands on, for triage (never reported).
+    pub source_line: SourceLine,
 }
 
 impl Finding {
@@ -211,6 +249,22 @@ mod tests {
             "Secret(sup…)"
         );
         assert_eq!(Secret::new("é".repeat(10).as_bytes()).redacted(), "éé…");
+    }
+
+    #[test]
+    fn source_lines_are_whole_lines_cut_when_long_and_never_shown() {
+        let text = b"first\r\nkey = s3cret # leakhound:allow\r\nlast";
+        let at = 13..19;
+        assert_eq!(&text[at.clone()], b"s3cret");
+        let line = SourceLine::around(text, at);
+        assert_eq!(line.text(), "key = s3cret # leakhound:allow");
+        assert_eq!(format!("{line:?}"), "SourceLine(30 bytes)");
+        let long = format!("{}SECRET{}", "a".repeat(5000), "b".repeat(5000));
+        let line = SourceLine::around(long.as_bytes(), 5000..5006);
+        assert_eq!(line.text().len(), 2 * SourceLine::REACH + 6);
+        assert!(line.text().contains("SECRET"));
+        // A range past the end is the last line.
+        assert_eq!(SourceLine::around(b"a\nx", 5..9).text(), "x");
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! Data flows one way, one module per step:
 //! [`source`] (bytes and where they came from) → [`engine`] (keyword prefilter, regex, entropy
 //! and placeholder checks) → [`finding`] (rule, location, fingerprint, redacted secret) →
-//! [`report`] (text, JSON, SARIF). [`rules`] holds the rules as data; [`scan`] runs the pipeline
-//! in parallel (git history and staged changes in [`scan::history`] and [`scan::staged`]);
-//! [`cli`] and [`commands`] are the command line, [`hook`] the git pre-commit hook.
+//! [`triage`] (allowlists, inline markers, ignore file, baseline, severity gates) → [`report`]
+//! (text, JSON, SARIF). [`rules`] holds the rules as data and [`config`] reads
+//! `.leakhound.toml`; [`scan`] runs the pipeline in parallel (git history and staged changes in
+//! [`scan::history`] and [`scan::staged`]); [`cli`] and [`commands`] are the command line,
+//! [`hook`] the git pre-commit hook.
 //!
 //! ```
 //! use leakhound::{engine::Engine, rules::RuleSet, scan::scan_bytes};
@@ -19,6 +21,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod engine;
 pub mod finding;
 pub mod hook;
@@ -29,6 +32,7 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod summary;
+pub mod triage;
 
 #[cfg(test)]
 mod test_support;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::engine::Engine;
-use crate::finding::{fingerprint, Finding, LineCounter, Secret};
+use crate::finding::{fingerprint, Finding, LineCounter, Secret, SourceLine};
 use crate::rules::Severity;
 use crate::source::fs::{self, FileEntry};
 use crate::source::{decode, SkipReason, Skipped};
@@ -81,6 +81,7 @@ pub fn scan_bytes(engine: &Engine, path: &str, data: &[u8]) -> Vec<Finding> {
             secret,
             encoding: m.decoded.as_ref().map(|(_, e)| e.as_str()),
             commit: None,
+            source_line: SourceLine::around(data, m.secret.clone()),
         });
     }
     findings
@@ -102,13 +103,17 @@ pub struct FileOptions {
     pub max_file_size: u64,
 }
 
+/// What sees each file's findings as soon as they are made (for streaming output): all of one
+/// file's at once, so that triage can see a line's other findings.
+pub type OnFile<'a> = dyn Fn(&[Finding]) + Sync + 'a;
+
 /// Scans files in parallel. `on_finding` sees each file's findings as soon as they are made
 /// (for streaming output); the returned findings are sorted by path, line, column and rule.
 pub fn scan_files(
     engine: &Engine,
     entries: &[FileEntry],
     options: &FileOptions,
-    on_finding: &(dyn Fn(&Finding) + Sync),
+    on_finding: &OnFile<'_>,
 ) -> (Vec<Finding>, Stats) {
     let tally = Tally::default();
     let mut findings: Vec<Finding> = entries
@@ -128,7 +133,7 @@ pub fn scan_files(
 pub fn scan_walked<R>(
     engine: &Engine,
     options: &FileOptions,
-    on_finding: &(dyn Fn(&Finding) + Sync),
+    on_finding: &OnFile<'_>,
     walk: impl FnOnce(&(dyn Fn(FileEntry) + Sync)) -> R,
 ) -> (R, Vec<Finding>, Stats) {
     let tally = Tally::default();
@@ -153,11 +158,11 @@ fn scan_and_tell(
     entry: &FileEntry,
     options: &FileOptions,
     tally: &Tally,
-    on_finding: &(dyn Fn(&Finding) + Sync),
+    on_finding: &OnFile<'_>,
 ) -> Vec<Finding> {
     let found = scan_file(engine, entry, options, tally);
-    for f in &found {
-        on_finding(f);
+    if !found.is_empty() {
+        on_finding(&found);
     }
     found
 }
@@ -334,7 +339,7 @@ mod tests {
         let (walk_skips, findings, stats) = scan_walked(
             &engine(),
             &opts,
-            &|_| *streamed.lock().unwrap() += 1,
+            &|found| *streamed.lock().unwrap() += found.len(),
             |scan_file| fs::walk_each(&roots, &walk, scan_file),
         );
         assert!(walk_skips.is_empty());

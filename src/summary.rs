@@ -4,13 +4,22 @@
 
 use std::io::{self, Write};
 
-use crate::finding::Finding;
+use crate::rules::Severity;
 use crate::scan::{count_by_severity, Stats};
+use crate::triage::{SuppressionKind, Triaged};
 
 /// How many damaged objects are named before the rest are only counted.
 const DAMAGE_LISTED: usize = 10;
+/// How many findings allowed inline are named before the rest are only counted.
+const INLINE_LISTED: usize = 10;
 
-pub fn write_summary(out: &mut dyn Write, stats: &Stats, findings: &[Finding]) -> io::Result<()> {
+pub fn write_summary(
+    out: &mut dyn Write,
+    stats: &Stats,
+    triaged: &Triaged,
+    fail_on: Severity,
+) -> io::Result<()> {
+    let findings = &triaged.reported;
     let secs = stats.elapsed.as_secs_f64();
     let mb = stats.bytes_scanned as f64 / 1e6;
     let rate = if secs > 0.0 { mb / secs } else { 0.0 };
@@ -61,6 +70,7 @@ pub fn write_summary(out: &mut dyn Write, stats: &Stats, findings: &[Finding]) -
             damage.len() - DAMAGE_LISTED
         )?;
     }
+    write_triage(out, triaged)?;
     if findings.is_empty() {
         writeln!(out, "leakhound: no findings")
     } else {
@@ -69,14 +79,60 @@ pub fn write_summary(out: &mut dyn Write, stats: &Stats, findings: &[Finding]) -
             .filter(|(_, n)| *n > 0)
             .map(|(s, n)| format!("{s} {n}"))
             .collect();
+        let gate = if triaged.fails(fail_on) {
+            String::new()
+        } else {
+            format!("; none at --fail-on {fail_on} or above")
+        };
         writeln!(
             out,
-            "leakhound: {} finding{} ({})",
+            "leakhound: {} finding{} ({}){gate}",
             findings.len(),
             plural(findings.len()),
             parts.join(", ")
         )
     }
+}
+
+/// What triage kept from the report: counts by kind, and where findings were allowed inline.
+fn write_triage(out: &mut dyn Write, triaged: &Triaged) -> io::Result<()> {
+    let mut parts: Vec<String> = triaged
+        .counts()
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {}", k.describe()))
+        .collect();
+    if triaged.below_min_severity > 0 {
+        parts.push(format!(
+            "{} below --min-severity",
+            triaged.below_min_severity
+        ));
+    }
+    if parts.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "leakhound: not reported as open: {}", parts.join(", "))?;
+    let inline: Vec<_> = triaged
+        .suppressed
+        .iter()
+        .filter(|s| s.suppression.kind == SuppressionKind::Inline)
+        .collect();
+    for s in inline.iter().take(INLINE_LISTED) {
+        let f = &s.finding;
+        writeln!(
+            out,
+            "leakhound: allowed inline: {}:{} ({})",
+            f.path, f.line, f.rule_id
+        )?;
+    }
+    if inline.len() > INLINE_LISTED {
+        writeln!(
+            out,
+            "leakhound: ... and {} more allowed inline (see the report)",
+            inline.len() - INLINE_LISTED
+        )?;
+    }
+    Ok(())
 }
 
 fn plural(n: usize) -> &'static str {

@@ -26,8 +26,15 @@ fn planted() -> BTreeMap<String, String> {
     serde_json::from_str(&text).expect("secrets list is JSON")
 }
 
+/// Runs the binary. A scan of the fixtures in `testdata/` reads no configuration: leakhound's
+/// own `.leakhound.toml` allowlists them, so that leakhound passes on its own repository.
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = leakhound().args(args).output().expect("runs");
+    let mut cmd = leakhound();
+    cmd.args(args);
+    if args.first() == Some(&"scan") && args.iter().any(|a| a.contains("testdata")) {
+        cmd.arg("--no-config");
+    }
+    let out = cmd.output().expect("runs");
     (
         out.status.code().expect("exits normally"),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -396,7 +403,7 @@ negative_examples = ["x"]
                 "-c".into(),
                 malformed.display().to_string(),
             ],
-            "malformed rule file",
+            "malformed.toml:1: invalid table header",
         ),
         (
             vec![
@@ -404,7 +411,7 @@ negative_examples = ["x"]
                 "--config".into(),
                 missing.display().to_string(),
             ],
-            "cannot read rule file",
+            "cannot read the configuration",
         ),
         (
             vec!["scan".into(), "--max-file-size".into(), "lots".into()],

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::ReportContext;
 use crate::finding::Finding;
+use crate::triage::Suppression;
 
 /// One finding as scripts see it.
 #[derive(Debug, Serialize)]
@@ -34,9 +35,16 @@ struct Record<'a> {
     in_head: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     blob_count: Option<usize>,
+    /// Why the finding is not open: `{kind, reason, source}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<&'a Suppression>,
 }
 
-fn record(show_secrets: bool, f: &Finding) -> Record<'_> {
+fn record<'a>(
+    show_secrets: bool,
+    f: &'a Finding,
+    suppressed: Option<&'a Suppression>,
+) -> Record<'a> {
     let c = f.commit.as_ref();
     Record {
         rule_id: &f.rule_id,
@@ -56,29 +64,31 @@ fn record(show_secrets: bool, f: &Finding) -> Record<'_> {
         date: c.map(|c| c.date.as_str()),
         in_head: c.map(|c| c.in_head),
         blob_count: c.map(|c| c.blob_count),
+        suppressed,
     }
 }
 
-/// A pretty-printed JSON array of findings.
+/// A pretty-printed JSON array of findings (the listed suppressed ones among them, marked).
 pub fn write_json(
     out: &mut dyn Write,
     ctx: &ReportContext<'_>,
     findings: &[Finding],
 ) -> io::Result<()> {
-    let records: Vec<Record<'_>> = findings
-        .iter()
-        .map(|f| record(ctx.show_secrets, f))
+    let records: Vec<Record<'_>> = super::entries(findings, ctx.suppressed)
+        .into_iter()
+        .map(|(f, s)| record(ctx.show_secrets, f, s))
         .collect();
     serde_json::to_writer_pretty(&mut *out, &records)?;
     out.write_all(b"\n")
 }
 
-/// One finding as one line of JSON.
+/// One finding as one line of JSON (`suppressed` says why, for a suppressed one).
 pub fn write_jsonl_line(
     out: &mut dyn Write,
     show_secrets: bool,
     finding: &Finding,
+    suppressed: Option<&Suppression>,
 ) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &record(show_secrets, finding))?;
+    serde_json::to_writer(&mut *out, &record(show_secrets, finding, suppressed))?;
     out.write_all(b"\n")
 }

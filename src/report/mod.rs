@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use crate::finding::Finding;
 use crate::rules::RuleSet;
 use crate::scan::Stats;
+use crate::triage::{Suppressed, Suppression, SuppressionKind};
 
 pub use json::{write_json, write_jsonl_line};
 pub use sarif::write_sarif;
@@ -42,6 +43,31 @@ pub struct ReportContext<'a> {
     pub root: Option<PathBuf>,
     /// The revision scanned, when the input was a git repository (whose root is `root`).
     pub revision: Option<Revision>,
+    /// Suppressed findings to list beside the open ones (those allowed inline always; every
+    /// one with `--include-suppressed`).
+    pub suppressed: &'a [Suppressed],
+    /// How many findings were suppressed, by kind, whether listed or not.
+    pub suppressed_counts: &'a [(SuppressionKind, usize)],
+    /// How many findings `--min-severity` left out.
+    pub below_min_severity: usize,
+}
+
+/// Open findings and the listed suppressed ones, merged in report order.
+pub fn entries<'a>(
+    findings: &'a [Finding],
+    suppressed: &'a [Suppressed],
+) -> Vec<(&'a Finding, Option<&'a Suppression>)> {
+    let mut all: Vec<(&Finding, Option<&Suppression>)> = findings
+        .iter()
+        .map(|f| (f, None))
+        .chain(
+            suppressed
+                .iter()
+                .map(|s| (&s.finding, Some(&s.suppression))),
+        )
+        .collect();
+    all.sort_by(|a, b| a.0.sort_key().cmp(&b.0.sort_key()));
+    all
 }
 
 /// What a git scan was scanned up to (SARIF's `versionControlProvenance`).

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use super::ReportContext;
 use crate::finding::{secret_line_hash, Finding};
 use crate::rules::{Rule, Severity};
+use crate::triage::{Suppression, SuppressionKind};
 
 const INFORMATION_URI: &str = "https://github.com/leakhound/leakhound";
 const BASE_ID: &str = "SRCROOT";
@@ -24,29 +25,34 @@ pub fn write_sarif(
     ctx: &ReportContext<'_>,
     findings: &[Finding],
 ) -> io::Result<()> {
+    let entries = super::entries(findings, ctx.suppressed);
     let fired: Vec<&Rule> = {
         let ids: std::collections::BTreeSet<&str> =
-            findings.iter().map(|f| f.rule_id.as_str()).collect();
+            entries.iter().map(|(f, _)| f.rule_id.as_str()).collect();
         ids.iter().filter_map(|id| ctx.rules.find(id)).collect()
     };
     let rule_index: HashMap<&str, usize> =
         fired.iter().enumerate().map(|(i, r)| (r.id(), i)).collect();
 
     let mut occurrences: HashMap<(String, String), usize> = HashMap::new();
-    let results: Vec<Value> = findings
+    let results: Vec<Value> = entries
         .iter()
-        .map(|f| {
+        .map(|&(f, suppression)| {
             let base = secret_line_hash(&f.rule_id, &f.secret);
             let n = occurrences
                 .entry((f.path.clone(), base.clone()))
                 .or_insert(0);
             *n += 1;
-            result(
+            let mut r = result(
                 ctx,
                 f,
                 rule_index.get(f.rule_id.as_str()).copied(),
                 &format!("{base}:{n}"),
-            )
+            );
+            if let Some(s) = suppression {
+                r["suppressions"] = json!([suppression_object(s)]);
+            }
+            r
         })
         .collect();
 
@@ -215,6 +221,21 @@ fn result(
     r
 }
 
+/// A SARIF suppression: `inSource` for a marker in the file, `external` for the ignore file,
+/// a baseline or an allowlist; accepted, with the team's justification.
+fn suppression_object(s: &Suppression) -> Value {
+    let kind = match s.kind {
+        SuppressionKind::Inline => "inSource",
+        _ => "external",
+    };
+    json!({
+        "kind": kind,
+        "status": "accepted",
+        "justification": s.justification(),
+        "properties": { "leakhoundKind": s.kind.as_str() },
+    })
+}
+
 fn encoded_note(f: &Finding) -> String {
     f.encoding
         .map(|e| format!(" inside a {e}-encoded value"))
@@ -238,7 +259,8 @@ fn notifications(ctx: &ReportContext<'_>) -> Vec<Value> {
     }
     let mut out = Vec::new();
     for (label, skipped) in by_reason {
-        let level = if label == "binary" { "note" } else { "warning" };
+        let expected = skipped.first().is_some_and(|s| s.reason.is_expected());
+        let level = if expected { "note" } else { "warning" };
         for s in skipped.iter().take(NOTIFICATIONS_PER_REASON) {
             let mut n = json!({
                 "level": level,

@@ -82,6 +82,7 @@ pub fn write_text(
             writeln!(out)?;
         }
     }
+    write_suppressed(out, ctx, &style)?;
     write_skipped(out, ctx)?;
     if !findings.is_empty() {
         writeln!(out)?;
@@ -102,16 +103,67 @@ pub fn write_text(
     Ok(())
 }
 
-/// Names the files that were not scanned (binary ones only counted: there are usually many).
+/// Lists the suppressed findings the report shows (always those allowed inline: a marker in a
+/// file is a decision anyone can make, so every report says where), then counts them all.
+fn write_suppressed(out: &mut dyn Write, ctx: &ReportContext<'_>, style: &Style) -> io::Result<()> {
+    let total: usize = ctx.suppressed_counts.iter().map(|(_, n)| n).sum();
+    if total == 0 && ctx.below_min_severity == 0 {
+        return Ok(());
+    }
+    if !ctx.suppressed.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Suppressed:")?;
+        for s in ctx.suppressed {
+            let f = &s.finding;
+            let location = format!("{}:{}:{}", f.path, f.line, f.column);
+            writeln!(
+                out,
+                "  {}  {}  {} [{}]  {}: {}",
+                style.paint("32", &location),
+                style.severity(f.severity),
+                f.rule_name,
+                f.rule_id,
+                s.suppression.kind.describe(),
+                s.suppression.justification(),
+            )?;
+        }
+    }
+    writeln!(out)?;
+    let mut parts: Vec<String> = ctx
+        .suppressed_counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {}", k.describe()))
+        .collect();
+    if ctx.below_min_severity > 0 {
+        parts.push(format!("{} below --min-severity", ctx.below_min_severity));
+    }
+    let listed = ctx.suppressed.len();
+    let hint = if listed < total {
+        " (--include-suppressed lists them)"
+    } else {
+        ""
+    };
+    writeln!(out, "Not reported as open: {}{hint}", parts.join(", "))
+}
+
+/// Names the files that were not scanned (binary and allowlisted ones only counted: there are
+/// usually many, and nobody is surprised by them).
 fn write_skipped(out: &mut dyn Write, ctx: &ReportContext<'_>) -> io::Result<()> {
     let notable: Vec<_> = ctx
         .stats
         .skipped
         .iter()
-        .filter(|s| s.reason.label() != "binary")
+        .filter(|s| !s.reason.is_expected())
         .collect();
-    let binary = ctx.stats.skipped.len() - notable.len();
-    if notable.is_empty() && binary == 0 {
+    let binary = ctx
+        .stats
+        .skipped
+        .iter()
+        .filter(|s| s.reason == crate::source::SkipReason::Binary)
+        .count();
+    let allowlisted = ctx.stats.skipped.len() - notable.len() - binary;
+    if notable.is_empty() && binary == 0 && allowlisted == 0 {
         return Ok(());
     }
     writeln!(out)?;
@@ -132,6 +184,13 @@ fn write_skipped(out: &mut dyn Write, ctx: &ReportContext<'_>) -> io::Result<()>
     }
     if binary > 0 {
         writeln!(out, "  {binary} binary file{}", plural(binary))?;
+    }
+    if allowlisted > 0 {
+        writeln!(
+            out,
+            "  {allowlisted} allowlisted path{} (a configuration's [[allowlist]] paths)",
+            plural(allowlisted)
+        )?;
     }
     Ok(())
 }

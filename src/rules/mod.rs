@@ -560,6 +560,38 @@ impl RuleSet {
         Ok(())
     }
 
+    /// Adds user rules given as parsed specs (a configuration's `[[rules]]`), compiling their
+    /// regexes now so that a broken one is an error before the scan starts.
+    pub fn add_user_rules(&mut self, origin: &str, specs: Vec<RuleSpec>) -> Result<(), RuleError> {
+        self.add_specs(origin, RuleFile { rules: specs }, true)
+    }
+
+    /// Changes a rule's severity; `false` if no rule has that id.
+    pub fn set_severity(&mut self, id: &str, severity: Severity) -> bool {
+        match self.by_id.get(id) {
+            Some(&index) => {
+                self.rules[index].spec.severity = severity;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes the rules with these ids (ids no rule has are ignored).
+    pub fn disable<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) {
+        let ids: std::collections::HashSet<&str> = ids.into_iter().collect();
+        if ids.is_empty() {
+            return;
+        }
+        self.rules.retain(|r| !ids.contains(r.spec.id.as_str()));
+        self.by_id = self
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.spec.id.clone(), i))
+            .collect();
+    }
+
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }

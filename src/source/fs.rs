@@ -15,6 +15,11 @@ use super::{Contents, SkipReason, Skipped};
 /// Files at least this large are memory-mapped rather than read.
 const MMAP_THRESHOLD: u64 = 4 * 1024 * 1024;
 
+/// Asked of each path the walk meets (absolute, and whether it is a directory): the name of what
+/// excludes it, if something does (a configuration's path allowlist). An excluded directory is
+/// not entered. Each exclusion is reported as a skip, never silent.
+pub type Exclude<'a> = dyn Fn(&Path, bool) -> Option<String> + Sync + 'a;
+
 /// How to walk.
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
@@ -98,6 +103,16 @@ pub fn walk_each(
     options: &WalkOptions,
     on_entry: impl Fn(FileEntry) + Sync,
 ) -> Vec<Skipped> {
+    walk_each_excluding(roots, options, None, on_entry)
+}
+
+/// [`walk_each`], leaving out what `exclude` names (and saying so among the skips).
+pub fn walk_each_excluding(
+    roots: &[PathBuf],
+    options: &WalkOptions,
+    exclude: Option<&Exclude<'_>>,
+    on_entry: impl Fn(FileEntry) + Sync,
+) -> Vec<Skipped> {
     let Some((first, rest)) = roots.split_first() else {
         return Vec::new();
     };
@@ -127,6 +142,18 @@ pub fn walk_each(
         Box::new(move |result| {
             match result {
                 Ok(entry) => {
+                    let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                    // A root itself is never excluded: it was asked for by name.
+                    if let Some(by) = exclude
+                        .filter(|_| entry.depth() > 0)
+                        .and_then(|ex| namer.absolute(entry.path()).and_then(|a| ex(&a, is_dir)))
+                    {
+                        lock(skipped).push(Skipped {
+                            path: namer.name(entry.path()),
+                            reason: SkipReason::Allowlisted { by },
+                        });
+                        return WalkState::Skip;
+                    }
                     if !entry.file_type().is_some_and(|t| t.is_file()) {
                         return WalkState::Continue;
                     }
@@ -230,10 +257,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// How the paths under each root are named: the root as the walker joins it, and what it is
-/// called relative to the report base.
+/// How the paths under each root are named: the root as the walker joins it, what it is
+/// called relative to the report base, and its absolute path.
 struct PathNamer {
-    roots: Vec<(PathBuf, PathBuf)>,
+    roots: Vec<(PathBuf, PathBuf, Option<PathBuf>)>,
 }
 
 impl PathNamer {
@@ -241,14 +268,23 @@ impl PathNamer {
         let roots = roots
             .iter()
             .map(|root| {
+                let absolute = std::fs::canonicalize(root).ok();
                 let shown = base
-                    .zip(std::fs::canonicalize(root).ok())
+                    .zip(absolute.as_ref())
                     .and_then(|(b, c)| c.strip_prefix(b).ok().map(Path::to_path_buf))
                     .unwrap_or_else(|| root.clone());
-                (root.clone(), shown)
+                (root.clone(), shown, absolute)
             })
             .collect();
         PathNamer { roots }
+    }
+
+    /// The absolute path of a walked path (its root's canonical path joined with the rest).
+    fn absolute(&self, path: &Path) -> Option<PathBuf> {
+        self.roots.iter().find_map(|(root, _, absolute)| {
+            let rest = path.strip_prefix(root).ok()?;
+            absolute.as_ref().map(|a| a.join(rest))
+        })
     }
 
     /// `/`-separated, relative to the base where possible, never starting with `./`.
@@ -256,7 +292,7 @@ impl PathNamer {
         let named = self
             .roots
             .iter()
-            .find_map(|(root, shown)| {
+            .find_map(|(root, shown, _)| {
                 let rest = path.strip_prefix(root).ok()?;
                 Some(if rest.as_os_str().is_empty() {
                     shown.clone()

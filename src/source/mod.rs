@@ -53,11 +53,14 @@ pub enum SkipReason {
     /// A shallow clone: the parents of `commit` were not fetched, so the history before it was
     /// not scanned (and what the commit holds is attributed to it).
     ShallowHistory { commit: String },
+    /// A configuration's allowlist names the path (a directory: all below it), so it was not
+    /// walked; `by` names the allowlist.
+    Allowlisted { by: String },
 }
 
 impl SkipReason {
     /// A short, stable label for summaries: `binary`, `too-large`, `unreadable`, `walk-error`,
-    /// `missing-object`, `corrupt-object`, `submodule`, `shallow-history`.
+    /// `missing-object`, `corrupt-object`, `submodule`, `shallow-history`, `allowlisted`.
     pub fn label(&self) -> &'static str {
         match self {
             SkipReason::Binary => "binary",
@@ -68,7 +71,14 @@ impl SkipReason {
             SkipReason::CorruptObject { .. } => "corrupt-object",
             SkipReason::Submodule { .. } => "submodule",
             SkipReason::ShallowHistory { .. } => "shallow-history",
+            SkipReason::Allowlisted { .. } => "allowlisted",
         }
+    }
+
+    /// Is this a skip that people asked for (binary files, allowlisted paths), which reports
+    /// count rather than list?
+    pub fn is_expected(&self) -> bool {
+        matches!(self, SkipReason::Binary | SkipReason::Allowlisted { .. })
     }
 
     /// Does this say that part of a git repository could not be read? (The summary names each.)
@@ -102,6 +112,7 @@ impl SkipReason {
             SkipReason::ShallowHistory { commit } => format!(
                 "history is cut: shallow clone, the parents of commit {commit} were not fetched"
             ),
+            SkipReason::Allowlisted { by } => format!("allowlisted by {by}"),
         }
     }
 }

@@ -1,6 +1,11 @@
 //! Running each command: turns parsed flags into a scan (or a rules listing) and its outcome.
+//! [`setup`] turns flags and configuration into rules and a triage stage; [`triage`] holds the
+//! commands that manage accepted findings (`ignore`, `config init`).
 //!
 //! Errors here are `anyhow` errors with context; `main` prints them as one line, exit code 2.
+
+mod setup;
+mod triage;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -9,8 +14,8 @@ use std::sync::Mutex;
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{
-    Cli, ColorChoice, Command, GitArgs, HookCommand, ListFormat, ReportArgs, RuleFiles,
-    RulesCommand, ScanArgs,
+    Cli, ColorChoice, Command, ConfigArgs, ConfigCommand, GitArgs, HookCommand, IgnoreCommand,
+    ListFormat, ReportArgs, RulesCommand, ScanArgs,
 };
 use crate::engine::{Engine, EngineOptions};
 use crate::finding::Finding;
@@ -18,7 +23,6 @@ use crate::hook::{self, Installed, Uninstalled};
 use crate::progress::Progress;
 use crate::report::{self, Format, ReportContext, Revision};
 use crate::rule_check::check_examples;
-use crate::rules::RuleSet;
 use crate::scan::{self, FileOptions, Stats};
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
@@ -26,6 +30,8 @@ use crate::source::git_history::{self, BlobReader};
 use crate::source::staged;
 use crate::source::{SkipReason, Skipped};
 use crate::summary::write_summary;
+use crate::triage::{baseline, SuppressionKind, Triaged};
+use setup::{Place, Setup};
 
 /// How a command ended (errors are the `Err` side).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,17 +65,19 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Git(args) => scan_history(&args),
         Command::Hook(HookCommand::Install(args)) => hook_install(&args.hook.repo, args.force),
         Command::Hook(HookCommand::Uninstall(args)) => hook_uninstall(&args.repo),
-        Command::Rules(RulesCommand::List(args)) => rules_list(&args.rules, args.format),
-        Command::Rules(RulesCommand::Check(args)) => rules_check(&args.rules),
+        Command::Rules(RulesCommand::List(args)) => rules_list(&args.config, args.format),
+        Command::Rules(RulesCommand::Check(args)) => rules_check(&args.config),
+        Command::Ignore(IgnoreCommand::Add(args)) => triage::ignore_add(&args),
+        Command::Ignore(IgnoreCommand::Check(args)) => triage::ignore_check(&args),
+        Command::Config(ConfigCommand::Init(args)) => triage::config_init(&args),
     }
 }
 
-fn load_rules(files: &RuleFiles) -> Result<RuleSet> {
-    Ok(RuleSet::load(&files.config)?)
-}
-
-fn build_engine(files: &RuleFiles) -> Result<Engine> {
-    Ok(Engine::new(load_rules(files)?)?)
+/// The rules in force in the current directory (for `rules list` and `rules check`).
+fn rules_here(args: &ConfigArgs) -> Result<crate::rules::RuleSet> {
+    let cwd = std::env::current_dir().context("cannot find the current directory")?;
+    let place = Place::paths(std::slice::from_ref(&cwd), Some(cwd.clone()));
+    Ok(setup::load_rules(args, &place)?.0)
 }
 
 fn set_threads(threads: Option<usize>) -> Result<()> {
@@ -103,7 +111,8 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
         }
     }
     set_threads(report_args.threads)?;
-    let rules = load_rules(&report_args.rules)?;
+    let base = fs_source::report_base(&args.paths);
+    let (rules, setup) = setup::prepare(report_args, &Place::paths(&args.paths, base.clone()))?;
     let walk_options = WalkOptions {
         honor_ignore_files: !args.no_ignore,
         follow_links: args.follow,
@@ -117,36 +126,42 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
     // The walk and the scan overlap, so the input's size is known up front only when every
     // path is a file (a hook scanning a few files).
     let input_bytes = file_sizes.unwrap_or(u64::MAX);
+    let triage = &setup.triage;
     let engine = Engine::with_options(
         rules,
         EngineOptions {
             input_bytes,
-            decode_depth: report_args.decode_depth,
+            decode_depth: setup.decode_depth,
         },
     )?;
 
     let mut out = open_output(report_args.output.as_deref())?;
-    // JSON Lines streams findings as they are made; the other formats are written at the end.
+    // JSON Lines streams findings as they are made, triaged file by file; the other formats
+    // are written at the end.
     let stream = Mutex::new((&mut out, None::<io::Error>));
-    let on_finding = |f: &Finding| {
+    let on_file = |found: &[Finding]| {
         if report_args.format == Format::Jsonl {
+            let triaged = triage.apply(found.to_vec());
             let mut guard = stream.lock().unwrap_or_else(|e| e.into_inner());
             let (w, err) = &mut *guard;
             if err.is_none() {
-                if let Err(e) = report::write_jsonl_line(&mut **w, report_args.show_secrets, f) {
+                if let Err(e) = write_jsonl(&mut **w, report_args.show_secrets, &setup, &triaged) {
                     *err = Some(e);
                 }
             }
         }
     };
     let file_options = FileOptions {
-        max_file_size: report_args.max_file_size,
+        max_file_size: setup.max_file_size,
     };
+    let exclude =
+        |path: &Path, is_dir: bool| triage.excludes_path(path, is_dir).map(str::to_string);
+    let exclude: Option<&fs_source::Exclude<'_>> = triage.has_path_allowlists().then_some(&exclude);
     // Files are scanned as the walk finds them (the walk takes a sixth of a scan of many small
     // files); findings and skips are sorted at the end, so the output does not depend on it.
     let (walk_skips, findings, mut stats) =
-        scan::scan_walked(&engine, &file_options, &on_finding, |scan_file| {
-            fs_source::walk_each(&args.paths, &walk_options, scan_file)
+        scan::scan_walked(&engine, &file_options, &on_file, |scan_file| {
+            fs_source::walk_each_excluding(&args.paths, &walk_options, exclude, scan_file)
         });
     let stream_error = stream.into_inner().unwrap_or_else(|e| e.into_inner()).1;
     stats.skipped.extend(walk_skips);
@@ -160,14 +175,40 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
     let finished = Finished {
         engine: &engine,
         stats: &stats,
-        findings: &findings,
-        root: fs_source::report_base(&args.paths),
+        triaged: setup.triage.apply(findings),
+        root: base,
         revision: None,
         streamed: true,
     };
-    let outcome = finish(report_args, out, &finished);
+    let outcome = finish(report_args, &setup, out, &finished);
     keep_until_exit(engine);
     outcome
+}
+
+/// Writes triaged findings as JSON Lines: the open ones, and the suppressed ones the report
+/// lists.
+fn write_jsonl(
+    out: &mut dyn Write,
+    show_secrets: bool,
+    setup: &Setup,
+    triaged: &Triaged,
+) -> io::Result<()> {
+    let listed = listed_suppressed(setup, triaged);
+    for (f, s) in report::entries(&triaged.reported, &listed) {
+        report::write_jsonl_line(out, show_secrets, f, s)?;
+    }
+    Ok(())
+}
+
+/// The suppressed findings a report lists: those allowed inline always (a marker in a file is a
+/// decision anyone can make, so reports say where), every one when asked.
+fn listed_suppressed(setup: &Setup, triaged: &Triaged) -> Vec<crate::triage::Suppressed> {
+    triaged
+        .suppressed
+        .iter()
+        .filter(|s| setup.include_suppressed || s.suppression.kind == SuppressionKind::Inline)
+        .cloned()
+        .collect()
 }
 
 /// `scan -`: what is piped in (a diff, a CI log, an artifact listing), reported as `stdin`.
@@ -176,7 +217,9 @@ fn scan_stdin(report_args: &ReportArgs) -> Result<Outcome> {
 
     const NAME: &str = "stdin";
     let started = std::time::Instant::now();
-    let limit = report_args.max_file_size;
+    let cwd = std::env::current_dir().context("cannot find the current directory")?;
+    let (rules, setup) = setup::prepare(report_args, &Place::paths(&[cwd], None))?;
+    let limit = setup.max_file_size;
     let mut data = Vec::new();
     io::stdin()
         .lock()
@@ -184,10 +227,10 @@ fn scan_stdin(report_args: &ReportArgs) -> Result<Outcome> {
         .read_to_end(&mut data)
         .context("cannot read standard input")?;
     let engine = Engine::with_options(
-        load_rules(&report_args.rules)?,
+        rules,
         EngineOptions {
             input_bytes: data.len() as u64,
-            decode_depth: report_args.decode_depth,
+            decode_depth: setup.decode_depth,
         },
     )?;
     let mut stats = Stats::default();
@@ -222,12 +265,12 @@ fn scan_stdin(report_args: &ReportArgs) -> Result<Outcome> {
     let finished = Finished {
         engine: &engine,
         stats: &stats,
-        findings: &findings,
+        triaged: setup.triage.apply(findings),
         root: None,
         revision: None,
         streamed: false,
     };
-    finish(report_args, out, &finished)
+    finish(report_args, &setup, out, &finished)
 }
 
 /// `git [REPO]`: the history of every ref, or of the selected commits.
@@ -235,7 +278,10 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
     let report_args = &args.report;
     set_threads(report_args.threads)?;
     let repo = git_source::open(&args.repo)?;
-    let rules = load_rules(&report_args.rules)?;
+    let (rules, setup) = setup::prepare(
+        report_args,
+        &Place::repository(&git_source::root_dir(&repo)),
+    )?;
     let started = std::time::Instant::now();
     let selection = CommitSelection {
         refs: args.refs.clone(),
@@ -248,7 +294,7 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
         let engine = s.spawn(|| {
             let options = EngineOptions {
                 input_bytes: u64::MAX,
-                decode_depth: report_args.decode_depth,
+                decode_depth: setup.decode_depth,
             };
             Engine::with_options(rules, options)
         });
@@ -265,14 +311,14 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
     });
     let (skipped, history) = listed?;
     let engine = engine?;
-    let reader = BlobReader::new(repo.path().to_path_buf(), report_args.max_file_size);
+    let reader = BlobReader::new(repo.path().to_path_buf(), setup.max_file_size);
     let (findings, mut stats) =
         scan::history::scan_history(&engine, &repo, &history, &reader, &progress);
     progress.finish();
     stats.skipped.extend(skipped);
     stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     stats.elapsed = started.elapsed();
-    let outcome = finish_repository_scan(report_args, &repo, &engine, &stats, &findings);
+    let outcome = finish_repository_scan(report_args, &setup, &repo, &engine, &stats, findings);
     keep_until_exit(engine);
     outcome
 }
@@ -289,8 +335,12 @@ fn scan_staged(path: &Path, report_args: &ReportArgs) -> Result<Outcome> {
     set_threads(report_args.threads)?;
     let repo = git_source::open(path)?;
     let started = std::time::Instant::now();
+    let (rules, setup) = setup::prepare(
+        report_args,
+        &Place::repository(&git_source::root_dir(&repo)),
+    )?;
     let changes = staged::staged_changes(&repo)?;
-    let reader = BlobReader::new(repo.path().to_path_buf(), report_args.max_file_size);
+    let reader = BlobReader::new(repo.path().to_path_buf(), setup.max_file_size);
     // The hook's input is usually a few kilobytes: pick the engine that is quickest to build.
     let staged_bytes: u64 = reader
         .with_odb(|odb| {
@@ -304,33 +354,34 @@ fn scan_staged(path: &Path, report_args: &ReportArgs) -> Result<Outcome> {
         .unwrap_or(u64::MAX);
     let options = EngineOptions {
         input_bytes: staged_bytes,
-        decode_depth: report_args.decode_depth,
+        decode_depth: setup.decode_depth,
     };
-    let engine = Engine::with_options(load_rules(&report_args.rules)?, options)?;
+    let engine = Engine::with_options(rules, options)?;
     let (findings, mut stats) = scan::staged::scan_staged(&engine, &changes, &reader);
     stats.elapsed = started.elapsed();
-    finish_repository_scan(report_args, &repo, &engine, &stats, &findings)
+    finish_repository_scan(report_args, &setup, &repo, &engine, &stats, findings)
 }
 
 /// Reports a scan of a repository (history or staged): paths relative to its work tree, with
 /// its HEAD as the SARIF revision.
 fn finish_repository_scan(
     report_args: &ReportArgs,
+    setup: &Setup,
     repo: &git2::Repository,
     engine: &Engine,
     stats: &Stats,
-    findings: &[Finding],
+    findings: Vec<Finding>,
 ) -> Result<Outcome> {
     let out = open_output(report_args.output.as_deref())?;
     let finished = Finished {
         engine,
         stats,
-        findings,
+        triaged: setup.triage.apply(findings),
         root: Some(git_source::root_dir(repo)),
         revision: head_revision(repo),
         streamed: false,
     };
-    finish(report_args, out, &finished)
+    finish(report_args, setup, out, &finished)
 }
 
 fn head_revision(repo: &git2::Repository) -> Option<Revision> {
@@ -344,20 +395,22 @@ fn head_revision(repo: &git2::Repository) -> Option<Revision> {
     })
 }
 
-/// A finished scan, ready to report.
+/// A finished scan, triaged, ready to report.
 struct Finished<'a> {
     engine: &'a Engine,
     stats: &'a Stats,
-    findings: &'a [Finding],
+    triaged: Triaged,
     root: Option<PathBuf>,
     revision: Option<Revision>,
     /// JSON Lines findings were already written as they came.
     streamed: bool,
 }
 
-/// Writes the report and the summary; the outcome follows from the findings.
+/// Writes the report, the baseline if asked, and the summary; the outcome follows from the
+/// open findings and `--fail-on`.
 fn finish(
     args: &ReportArgs,
+    setup: &Setup,
     mut out: Box<dyn Write + Send>,
     scan: &Finished<'_>,
 ) -> Result<Outcome> {
@@ -370,6 +423,9 @@ fn finish(
                 && std::env::var_os("NO_COLOR").is_none()
         }
     };
+    let triaged = &scan.triaged;
+    let listed = listed_suppressed(setup, triaged);
+    let counts = triaged.counts();
     let ctx = ReportContext {
         rules: scan.engine.rules(),
         stats: scan.stats,
@@ -377,26 +433,54 @@ fn finish(
         color,
         root: scan.root.clone(),
         revision: scan.revision.clone(),
+        suppressed: &listed,
+        suppressed_counts: &counts,
+        below_min_severity: triaged.below_min_severity,
     };
     let written = if args.format == Format::Jsonl && !scan.streamed {
-        scan.findings
-            .iter()
-            .try_for_each(|f| report::write_jsonl_line(&mut out, args.show_secrets, f))
+        write_jsonl(&mut out, args.show_secrets, setup, triaged)
     } else {
-        report::write_report(args.format, &mut out, &ctx, scan.findings)
+        report::write_report(args.format, &mut out, &ctx, &triaged.reported)
     };
     match written.and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         other => other.context("cannot write the report")?,
     }
+    let baseline_written = match &args.write_baseline {
+        Some(path) => {
+            // Every finding that is a secret: open ones and those accepted (allowlisted values
+            // are not secrets, and stay out).
+            let known = triaged.reported.iter().chain(
+                triaged
+                    .suppressed
+                    .iter()
+                    .filter(|s| s.suppression.kind != SuppressionKind::Allowlist)
+                    .map(|s| &s.finding),
+            );
+            Some((path, baseline::write(path, known)?))
+        }
+        None => None,
+    };
     if !args.quiet {
-        write_summary(&mut io::stderr().lock(), scan.stats, scan.findings).ok();
+        let mut err = io::stderr().lock();
+        write_summary(&mut err, scan.stats, triaged, setup.fail_on).ok();
+        if let Some((path, n)) = baseline_written {
+            writeln!(
+                err,
+                "leakhound: wrote the baseline {} ({n} finding{})",
+                path.display(),
+                if n == 1 { "" } else { "s" }
+            )
+            .ok();
+        }
     }
-    Ok(if scan.findings.is_empty() {
-        Outcome::Clean
-    } else {
-        Outcome::Found
-    })
+    Ok(
+        if baseline_written.is_none() && triaged.fails(setup.fail_on) {
+            Outcome::Found
+        } else {
+            Outcome::Clean
+        },
+    )
 }
 
 fn hook_install(path: &Path, force: bool) -> Result<Outcome> {
@@ -440,8 +524,8 @@ fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
     })
 }
 
-fn rules_list(files: &RuleFiles, format: ListFormat) -> Result<Outcome> {
-    let rules = load_rules(files)?;
+fn rules_list(config: &ConfigArgs, format: ListFormat) -> Result<Outcome> {
+    let rules = rules_here(config)?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     let result = match format {
         ListFormat::Text => rules.rules().iter().try_for_each(|r| {
@@ -465,8 +549,8 @@ fn rules_list(files: &RuleFiles, format: ListFormat) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn rules_check(files: &RuleFiles) -> Result<Outcome> {
-    let engine = build_engine(files)?;
+fn rules_check(config: &ConfigArgs) -> Result<Outcome> {
+    let engine = Engine::new(rules_here(config)?)?;
     let failures = check_examples(&engine);
     let rules = engine.rules();
     let examples: usize = rules

@@ -1,0 +1,146 @@
+//! The commands that manage accepted findings: `ignore add`, `ignore check` and `config init`.
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use anyhow::{bail, Context, Result};
+
+use super::setup::{self, Place};
+use super::Outcome;
+use crate::cli::{ConfigInitArgs, IgnoreAddArgs, IgnoreCheckArgs};
+use crate::config::{self, Config};
+use crate::engine::Engine;
+use crate::progress::Progress;
+use crate::scan::{self, FileOptions};
+use crate::source::fs::{self as fs_source, WalkOptions};
+use crate::source::git::{self as git_source, CommitSelection};
+use crate::source::git_history::{self, BlobReader};
+use crate::triage::ignore_file::{self, is_fingerprint};
+use crate::triage::Triage;
+
+/// `ignore add FINGERPRINT... [--reason R]`: appends to the ignore file.
+pub fn ignore_add(args: &IgnoreAddArgs) -> Result<Outcome> {
+    // The argument is not echoed: a secret pasted in place of a fingerprint would be printed.
+    if let Some(i) = args.fingerprints.iter().position(|f| !is_fingerprint(f)) {
+        bail!(
+            "argument {} is not a fingerprint (32 hexadecimal digits: a report's `fingerprint` field)",
+            i + 1
+        );
+    }
+    let file = setup::ignore_file_for_add(args.file.as_deref())?;
+    let added = ignore_file::append(&file, &args.fingerprints, args.reason.as_deref())?;
+    let already = args.fingerprints.len() - added.len();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "leakhound: added {} fingerprint{} to {}{}",
+        added.len(),
+        if added.len() == 1 { "" } else { "s" },
+        file.display(),
+        if already > 0 {
+            format!(" ({already} already there)")
+        } else {
+            String::new()
+        }
+    )
+    .ok();
+    Ok(Outcome::Clean)
+}
+
+/// `ignore check [PATH] [--git]`: scans, and lists the ignore file's entries that match no
+/// finding any more (exit 1 if there are any), so that the file does not rot.
+pub fn ignore_check(args: &IgnoreCheckArgs) -> Result<Outcome> {
+    let paths = [args.path.clone()];
+    std::fs::metadata(&args.path)
+        .with_context(|| format!("cannot scan {}", args.path.display()))?;
+    let base = fs_source::report_base(&paths);
+    let place = Place::paths(&paths, base.clone());
+    let (rules, config) = setup::load_rules(&args.config, &place)?;
+    let ignore_files = setup::ignore_files(&config, &place);
+    let mut entries = Vec::new();
+    for f in &ignore_files {
+        entries.extend(ignore_file::read(f)?);
+    }
+    let engine = Engine::new(rules)?;
+    let options = FileOptions {
+        max_file_size: config
+            .max_file_size()
+            .unwrap_or(setup::DEFAULT_MAX_FILE_SIZE),
+    };
+    let (_, mut findings, _) = scan::scan_walked(&engine, &options, &|_| {}, |scan_file| {
+        fs_source::walk_each(&paths, &WalkOptions::default(), scan_file)
+    });
+    Triage::new(base.as_deref(), Some(&place.project_root)).identify(&mut findings);
+    let mut seen: HashSet<String> = findings.into_iter().map(|f| f.fingerprint).collect();
+    if args.git {
+        seen.extend(history_fingerprints(&args.path, &engine, &config)?);
+    }
+    let stale: Vec<_> = entries
+        .iter()
+        .filter(|e| !seen.contains(&e.fingerprint))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    for e in &stale {
+        let reason = e
+            .reason
+            .as_deref()
+            .map(|r| format!("  # {r}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "stale: {}:{}: {}{reason}",
+            e.file.display(),
+            e.line,
+            e.fingerprint
+        )
+        .ok();
+    }
+    let scope = if args.git {
+        "the working tree or the history"
+    } else {
+        "the working tree (--git: the history too)"
+    };
+    writeln!(
+        out,
+        "leakhound: {} ignore entr{}, {} stale (matching nothing in {scope})",
+        entries.len(),
+        if entries.len() == 1 { "y" } else { "ies" },
+        stale.len()
+    )
+    .ok();
+    Ok(if stale.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Found
+    })
+}
+
+/// The fingerprints of every finding in the history of the repository holding `path`.
+fn history_fingerprints(
+    path: &std::path::Path,
+    engine: &Engine,
+    config: &Config,
+) -> Result<Vec<String>> {
+    let repo = git_source::open(path)?;
+    let selected = git_source::select_commits(&repo, &CommitSelection::default())?;
+    let progress = Progress::start(false);
+    let history = git_history::enumerate(&repo, selected.commits, &|_| {});
+    let max_size = config
+        .max_file_size()
+        .unwrap_or(setup::DEFAULT_MAX_FILE_SIZE);
+    let reader = BlobReader::new(repo.path().to_path_buf(), max_size);
+    let (findings, _) = scan::history::scan_history(engine, &repo, &history, &reader, &progress);
+    Ok(findings.into_iter().map(|f| f.fingerprint).collect())
+}
+
+/// `config init [DIR]`: writes the commented starter configuration.
+pub fn config_init(args: &ConfigInitArgs) -> Result<Outcome> {
+    let path = args.dir.join(config::FILE_NAME);
+    if path.exists() && !args.force {
+        bail!("{} exists already (--force replaces it)", path.display());
+    }
+    std::fs::write(&path, config::STARTER)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!("leakhound: wrote {}", path.display());
+    Ok(Outcome::Clean)
+}
