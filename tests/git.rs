@@ -1,11 +1,14 @@
 //! End-to-end tests of `leakhound git`, `scan --staged` and `hook`, on small repositories built
 //! with the `git` command in temporary directories. The secrets are generated fakes.
 
+mod common;
+
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
+use common::token;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -13,21 +16,6 @@ fn leakhound() -> Command {
     let mut cmd = Command::cargo_bin("leakhound").expect("the binary is built");
     cmd.env_remove("NO_COLOR").env_remove("GIT_INDEX_FILE");
     cmd
-}
-
-/// A fake GitHub token (`ghp_` + 36 alphanumerics) that differs per seed.
-fn token(seed: u64) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let body: String = (0..36)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            A[(x % A.len() as u64) as usize] as char
-        })
-        .collect();
-    format!("ghp_{body}")
 }
 
 /// A repository in a temporary directory, driven by the `git` command with no user or system

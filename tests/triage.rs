@@ -3,9 +3,12 @@
 //! secret on an allowed or ignored line, the same secret in another file, a secret newer than
 //! the baseline. Trees are built in temporary directories; the secrets are generated fakes.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use common::token;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -15,21 +18,6 @@ fn leakhound() -> Command {
         .env_remove("LEAKHOUND_CONFIG")
         .env_remove("GIT_INDEX_FILE");
     cmd
-}
-
-/// A fake GitHub token (`ghp_` + 36 alphanumerics) that differs per seed.
-fn token(seed: u64) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let body: String = (0..36)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            A[(x % A.len() as u64) as usize] as char
-        })
-        .collect();
-    format!("ghp_{body}")
 }
 
 /// A medium-severity finding: a hard-coded password that differs per seed.

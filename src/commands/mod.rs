@@ -4,6 +4,7 @@
 //!
 //! Errors here are `anyhow` errors with context; `main` prints them as one line, exit code 2.
 
+mod rules;
 mod setup;
 mod triage;
 
@@ -14,15 +15,14 @@ use std::sync::Mutex;
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{
-    Cli, ColorChoice, Command, ConfigArgs, ConfigCommand, GitArgs, HookCommand, IgnoreCommand,
-    ListFormat, ReportArgs, RulesCommand, ScanArgs,
+    Cli, ColorChoice, Command, ConfigCommand, GitArgs, HookCommand, IgnoreCommand, ReportArgs,
+    RulesCommand, ScanArgs,
 };
 use crate::engine::{Engine, EngineOptions};
 use crate::finding::Finding;
 use crate::hook::{self, Installed, Uninstalled};
 use crate::progress::Progress;
 use crate::report::{self, Format, ReportContext, Revision};
-use crate::rule_check::check_examples;
 use crate::scan::{self, FileOptions, Stats};
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
@@ -30,7 +30,7 @@ use crate::source::git_history::{self, BlobReader};
 use crate::source::staged;
 use crate::source::{SkipReason, Skipped};
 use crate::summary::write_summary;
-use crate::triage::{baseline, SuppressionKind, Triaged};
+use crate::triage::{baseline, Triaged};
 use setup::{Place, Setup};
 
 /// How a command ended (errors are the `Err` side).
@@ -65,19 +65,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Git(args) => scan_history(&args),
         Command::Hook(HookCommand::Install(args)) => hook_install(&args.hook.repo, args.force),
         Command::Hook(HookCommand::Uninstall(args)) => hook_uninstall(&args.repo),
-        Command::Rules(RulesCommand::List(args)) => rules_list(&args.config, args.format),
-        Command::Rules(RulesCommand::Check(args)) => rules_check(&args.config),
+        Command::Rules(RulesCommand::List(args)) => rules::list(&args.config, args.format),
+        Command::Rules(RulesCommand::Check(args)) => rules::check(&args.config),
         Command::Ignore(IgnoreCommand::Add(args)) => triage::ignore_add(&args),
         Command::Ignore(IgnoreCommand::Check(args)) => triage::ignore_check(&args),
         Command::Config(ConfigCommand::Init(args)) => triage::config_init(&args),
     }
-}
-
-/// The rules in force in the current directory (for `rules list` and `rules check`).
-fn rules_here(args: &ConfigArgs) -> Result<crate::rules::RuleSet> {
-    let cwd = std::env::current_dir().context("cannot find the current directory")?;
-    let place = Place::paths(std::slice::from_ref(&cwd), Some(cwd.clone()));
-    Ok(setup::load_rules(args, &place)?.0)
 }
 
 fn set_threads(threads: Option<usize>) -> Result<()> {
@@ -145,7 +138,14 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
             let mut guard = stream.lock().unwrap_or_else(|e| e.into_inner());
             let (w, err) = &mut *guard;
             if err.is_none() {
-                if let Err(e) = write_jsonl(&mut **w, report_args.show_secrets, &setup, &triaged) {
+                let listed = setup.listed_suppressed(&triaged);
+                let written = report::write_jsonl(
+                    &mut **w,
+                    report_args.show_secrets,
+                    &triaged.reported,
+                    &listed,
+                );
+                if let Err(e) = written {
                     *err = Some(e);
                 }
             }
@@ -183,32 +183,6 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
     let outcome = finish(report_args, &setup, out, &finished);
     keep_until_exit(engine);
     outcome
-}
-
-/// Writes triaged findings as JSON Lines: the open ones, and the suppressed ones the report
-/// lists.
-fn write_jsonl(
-    out: &mut dyn Write,
-    show_secrets: bool,
-    setup: &Setup,
-    triaged: &Triaged,
-) -> io::Result<()> {
-    let listed = listed_suppressed(setup, triaged);
-    for (f, s) in report::entries(&triaged.reported, &listed) {
-        report::write_jsonl_line(out, show_secrets, f, s)?;
-    }
-    Ok(())
-}
-
-/// The suppressed findings a report lists: those allowed inline always (a marker in a file is a
-/// decision anyone can make, so reports say where), every one when asked.
-fn listed_suppressed(setup: &Setup, triaged: &Triaged) -> Vec<crate::triage::Suppressed> {
-    triaged
-        .suppressed
-        .iter()
-        .filter(|s| setup.include_suppressed || s.suppression.kind == SuppressionKind::Inline)
-        .cloned()
-        .collect()
 }
 
 /// `scan -`: what is piped in (a diff, a CI log, an artifact listing), reported as `stdin`.
@@ -424,7 +398,7 @@ fn finish(
         }
     };
     let triaged = &scan.triaged;
-    let listed = listed_suppressed(setup, triaged);
+    let listed = setup.listed_suppressed(triaged);
     let counts = triaged.counts();
     let ctx = ReportContext {
         rules: scan.engine.rules(),
@@ -438,7 +412,7 @@ fn finish(
         below_min_severity: triaged.below_min_severity,
     };
     let written = if args.format == Format::Jsonl && !scan.streamed {
-        write_jsonl(&mut out, args.show_secrets, setup, triaged)
+        report::write_jsonl(&mut out, args.show_secrets, &triaged.reported, &listed)
     } else {
         report::write_report(args.format, &mut out, &ctx, &triaged.reported)
     };
@@ -447,18 +421,7 @@ fn finish(
         other => other.context("cannot write the report")?,
     }
     let baseline_written = match &args.write_baseline {
-        Some(path) => {
-            // Every finding that is a secret: open ones and those accepted (allowlisted values
-            // are not secrets, and stay out).
-            let known = triaged.reported.iter().chain(
-                triaged
-                    .suppressed
-                    .iter()
-                    .filter(|s| s.suppression.kind != SuppressionKind::Allowlist)
-                    .map(|s| &s.finding),
-            );
-            Some((path, baseline::write(path, known)?))
-        }
+        Some(path) => Some((path, baseline::write(path, triaged.known())?)),
         None => None,
     };
     if !args.quiet {
@@ -521,59 +484,5 @@ fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>> {
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
         )),
         None => Box::new(io::BufWriter::new(io::stdout())),
-    })
-}
-
-fn rules_list(config: &ConfigArgs, format: ListFormat) -> Result<Outcome> {
-    let rules = rules_here(config)?;
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    let result = match format {
-        ListFormat::Text => rules.rules().iter().try_for_each(|r| {
-            writeln!(
-                out,
-                "{:<40} {:<6} {}",
-                r.spec.id, r.spec.severity, r.spec.name
-            )
-        }),
-        ListFormat::Json => {
-            let specs: Vec<_> = rules.rules().iter().map(|r| &r.spec).collect();
-            serde_json::to_writer_pretty(&mut out, &specs)
-                .map_err(io::Error::from)
-                .and_then(|()| writeln!(out))
-        }
-    };
-    match result.and_then(|()| out.flush()) {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        other => other.context("cannot write the rule list")?,
-    }
-    Ok(Outcome::Clean)
-}
-
-fn rules_check(config: &ConfigArgs) -> Result<Outcome> {
-    let engine = Engine::new(rules_here(config)?)?;
-    let failures = check_examples(&engine);
-    let rules = engine.rules();
-    let examples: usize = rules
-        .rules()
-        .iter()
-        .map(|r| r.spec.examples.len() + r.spec.negative_examples.len())
-        .sum();
-    let mut out = io::stdout().lock();
-    for f in &failures {
-        writeln!(out, "FAIL {f}").ok();
-    }
-    writeln!(
-        out,
-        "{} rules, {} examples: {} passed, {} failed",
-        rules.len(),
-        examples,
-        examples - failures.len(),
-        failures.len()
-    )
-    .ok();
-    Ok(if failures.is_empty() {
-        Outcome::Clean
-    } else {
-        Outcome::Found
     })
 }

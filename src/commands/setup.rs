@@ -10,7 +10,7 @@ use crate::config::{self, Config, Sources};
 use crate::engine::DEFAULT_DECODE_DEPTH;
 use crate::report::Format;
 use crate::rules::{RuleSet, Severity};
-use crate::triage::{baseline, ignore_file, Triage};
+use crate::triage::{baseline, ignore_file, Suppressed, SuppressionKind, Triage, Triaged};
 
 /// The size limit when neither a flag nor a configuration sets one.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 50 << 20;
@@ -61,6 +61,19 @@ pub struct Setup {
     pub fail_on: Severity,
     /// List every suppressed finding in the report (not only those allowed inline).
     pub include_suppressed: bool,
+}
+
+impl Setup {
+    /// The suppressed findings a report lists: those allowed inline always (a marker in a file
+    /// is a decision anyone can make, so reports say where), every one when asked.
+    pub fn listed_suppressed(&self, triaged: &Triaged) -> Vec<Suppressed> {
+        triaged
+            .suppressed
+            .iter()
+            .filter(|s| self.include_suppressed || s.suppression.kind == SuppressionKind::Inline)
+            .cloned()
+            .collect()
+    }
 }
 
 /// The configuration in force for `place`, and the rule set it makes.

@@ -88,6 +88,19 @@ pub fn secret_text(show_secrets: bool, finding: &Finding) -> String {
     }
 }
 
+/// Writes findings as JSON Lines: the open ones and the listed suppressed ones, in report order.
+pub fn write_jsonl(
+    out: &mut dyn Write,
+    show_secrets: bool,
+    findings: &[Finding],
+    suppressed: &[Suppressed],
+) -> io::Result<()> {
+    for (f, s) in entries(findings, suppressed) {
+        write_jsonl_line(out, show_secrets, f, s)?;
+    }
+    Ok(())
+}
+
 /// Writes a whole report (for `jsonl`, findings were already streamed; nothing is left to write).
 pub fn write_report(
     format: Format,

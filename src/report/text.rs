@@ -47,14 +47,10 @@ pub fn write_text(
             writeln!(out, "{}", style.paint("1;35", &f.path))?;
             current = Some(&f.path);
         }
-        let location = format!("{}:{}:{}", f.path, f.line, f.column);
         write!(
             out,
-            "  {}  {}  {} [{}]  {}",
-            style.paint("32", &location),
-            style.severity(f.severity),
-            f.rule_name,
-            f.rule_id,
+            "{}  {}",
+            located(&style, f),
             style.paint("1", &secret_text(ctx.show_secrets, f)),
         )?;
         if let Some(encoding) = f.encoding {
@@ -103,6 +99,18 @@ pub fn write_text(
     Ok(())
 }
 
+/// `  path:line:col  severity  Rule name [rule-id]`: a finding's line, up to its secret.
+fn located(style: &Style, f: &Finding) -> String {
+    let location = format!("{}:{}:{}", f.path, f.line, f.column);
+    format!(
+        "  {}  {}  {} [{}]",
+        style.paint("32", &location),
+        style.severity(f.severity),
+        f.rule_name,
+        f.rule_id
+    )
+}
+
 /// Lists the suppressed findings the report shows (always those allowed inline: a marker in a
 /// file is a decision anyone can make, so every report says where), then counts them all.
 fn write_suppressed(out: &mut dyn Write, ctx: &ReportContext<'_>, style: &Style) -> io::Result<()> {
@@ -114,16 +122,10 @@ fn write_suppressed(out: &mut dyn Write, ctx: &ReportContext<'_>, style: &Style)
         writeln!(out)?;
         writeln!(out, "Suppressed:")?;
         for s in ctx.suppressed {
-            let f = &s.finding;
-            let location = format!("{}:{}:{}", f.path, f.line, f.column);
             writeln!(
                 out,
-                "  {}  {}  {} [{}]  {}: {}",
-                style.paint("32", &location),
-                style.severity(f.severity),
-                f.rule_name,
-                f.rule_id,
-                s.suppression.kind.describe(),
+                "{}  {}",
+                located(style, &s.finding),
                 s.suppression.justification(),
             )?;
         }

@@ -131,11 +131,15 @@ impl Triaged {
         self.reported.iter().any(|f| f.severity >= fail_on)
     }
 
-    /// Adds another batch's outcome (triage runs per file).
-    pub fn extend(&mut self, other: Triaged) {
-        self.reported.extend(other.reported);
-        self.suppressed.extend(other.suppressed);
-        self.below_min_severity += other.below_min_severity;
+    /// The findings that are secrets, for a baseline: the open ones and those accepted
+    /// (allowlisted values are not secrets, and stay out).
+    pub fn known(&self) -> impl Iterator<Item = &Finding> {
+        let accepted = self
+            .suppressed
+            .iter()
+            .filter(|s| s.suppression.kind != SuppressionKind::Allowlist)
+            .map(|s| &s.finding);
+        self.reported.iter().chain(accepted)
     }
 }
 
