@@ -1,10 +1,14 @@
 //! Engine throughput alone (no I/O): MB/s on generated source text with rare and dense secrets,
-//! and of the keyword prefilter by itself.
+//! and of the keyword prefilter by itself; start-up with and without a configuration (what the
+//! pre-commit hook pays), and triage of many findings.
 //! Run with `cargo bench --bench engine`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use leakhound::config::Config;
 use leakhound::engine::{Engine, EngineOptions, Prefilter};
 use leakhound::rules::RuleSet;
+use leakhound::scan::scan_bytes;
+use leakhound::triage::Triage;
 
 mod common;
 
@@ -65,9 +69,39 @@ fn startup(c: &mut Criterion) {
     });
 }
 
+/// leakhound's own configuration: path allowlists, as a repository with fixtures has.
+const CONFIG: &str = include_str!("../.leakhound.toml");
+
+fn startup_with_config(c: &mut Criterion) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    c.bench_function("startup/config-rules-engine-and-triage", |b| {
+        b.iter(|| {
+            let mut config = Config::from_text(".leakhound.toml", CONFIG, dir).expect("config");
+            let mut rules = RuleSet::embedded().expect("embedded rules");
+            config.apply_to(&mut rules).expect("applies");
+            let triage =
+                Triage::new(Some(dir), Some(dir)).with_allowlists(config.take_allowlists());
+            (Engine::new(rules).expect("engine"), triage)
+        })
+    });
+}
+
+fn triage(c: &mut Criterion) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let engine = Engine::new(RuleSet::embedded().expect("embedded rules")).expect("engine");
+    let text = common::Gen::new(7).text(4 << 20, 1024);
+    let findings = scan_bytes(&engine, "src/app/config.py", &text);
+    let mut config = Config::from_text(".leakhound.toml", CONFIG, dir).expect("config");
+    let triage = Triage::new(Some(dir), Some(dir)).with_allowlists(config.take_allowlists());
+    let mut group = c.benchmark_group("triage");
+    group.throughput(Throughput::Elements(findings.len() as u64));
+    group.bench_function("apply", |b| b.iter(|| triage.apply(findings.clone())));
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = engine, prefilter, startup
+    targets = engine, prefilter, startup, startup_with_config, triage
 }
 criterion_main!(benches);
