@@ -73,6 +73,10 @@ pub struct IgnoreCheckArgs {
     #[arg(long)]
     pub git: bool,
 
+    /// Remove the stale entries from the ignore file (other lines are kept as they are).
+    #[arg(long)]
+    pub prune: bool,
+
     #[command(flatten)]
     pub config: ConfigArgs,
 }
@@ -125,8 +129,8 @@ pub struct ConfigArgs {
     #[arg(short, long = "config", value_name = "FILE")]
     pub config: Vec<PathBuf>,
 
-    /// Read no `.leakhound.toml` beside what is scanned and ignore LEAKHOUND_CONFIG (files given
-    /// with --config are still read).
+    /// Read no `.leakhound.toml` beside what is scanned, no `.leakhoundignore` at the project
+    /// root, and ignore LEAKHOUND_CONFIG (files given with --config are still read).
     #[arg(long)]
     pub no_config: bool,
 }

@@ -252,6 +252,7 @@ fn ignore_entries_hide_one_secret_in_one_file_only() {
     );
     let all = p.scan_json(&["--include-suppressed"]).json();
     assert_eq!(all[0]["suppressed"]["kind"], "ignore-file");
+    assert_eq!(p.scan_json(&["--no-config"]).code, 1, "an audit's raw view");
     assert_eq!(
         all[0]["suppressed"]["reason"],
         "rotated, kept as a test account"

@@ -89,7 +89,7 @@ pub fn load_rules(args: &ConfigArgs, place: &Place) -> Result<(RuleSet, Config)>
 /// and the rest.
 pub fn prepare(args: &ReportArgs, place: &Place) -> Result<(RuleSet, Setup)> {
     let (rules, mut config) = load_rules(&args.config, place)?;
-    let ignore_files = ignore_files(&config, place);
+    let ignore_files = ignore_files(&config, place, args.config.no_config);
     let mut entries = Vec::new();
     for f in &ignore_files {
         entries.extend(ignore_file::read(f)?);
@@ -124,10 +124,13 @@ pub fn prepare(args: &ReportArgs, place: &Place) -> Result<(RuleSet, Setup)> {
     Ok((rules, setup))
 }
 
-/// The ignore files in force: those the configurations name, and `.leakhoundignore` beside
-/// each discovered configuration and at the project root.
-pub fn ignore_files(config: &Config, place: &Place) -> Vec<PathBuf> {
+/// The ignore files in force: those the configurations name, and (unless `no_config`)
+/// `.leakhoundignore` beside each discovered configuration and at the project root.
+pub fn ignore_files(config: &Config, place: &Place, no_config: bool) -> Vec<PathBuf> {
     let mut files = config.ignore_files();
+    if no_config {
+        return files;
+    }
     let defaults = config
         .discovered_dirs()
         .into_iter()

@@ -56,7 +56,7 @@ pub fn ignore_check(args: &IgnoreCheckArgs) -> Result<Outcome> {
     let base = fs_source::report_base(&paths);
     let place = Place::paths(&paths, base.clone());
     let (rules, config) = setup::load_rules(&args.config, &place)?;
-    let ignore_files = setup::ignore_files(&config, &place);
+    let ignore_files = setup::ignore_files(&config, &place, args.config.no_config);
     let mut entries = Vec::new();
     for f in &ignore_files {
         entries.extend(ignore_file::read(f)?);
@@ -80,6 +80,26 @@ pub fn ignore_check(args: &IgnoreCheckArgs) -> Result<Outcome> {
         .filter(|e| !seen.contains(&e.fingerprint))
         .collect();
     let mut out = std::io::stdout().lock();
+    if args.prune && !stale.is_empty() {
+        let mut removed = 0;
+        for file in &ignore_files {
+            let lines: Vec<usize> = stale
+                .iter()
+                .filter(|e| e.file == *file)
+                .map(|e| e.line)
+                .collect();
+            if !lines.is_empty() {
+                removed += ignore_file::remove_lines(file, &lines)?;
+            }
+        }
+        writeln!(
+            out,
+            "leakhound: removed {removed} stale entr{} from the ignore file",
+            if removed == 1 { "y" } else { "ies" }
+        )
+        .ok();
+        return Ok(Outcome::Clean);
+    }
     for e in &stale {
         let reason = e
             .reason

@@ -135,6 +135,29 @@ pub fn append(
     Ok(added)
 }
 
+/// Removes the entries on these lines (1-based) from the ignore file at `path`, keeping every
+/// other line as it is; returns how many it removed.
+pub fn remove_lines(path: &Path, lines: &[usize]) -> Result<usize, IgnoreFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| IgnoreFileError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let mut kept = String::with_capacity(text.len());
+    let mut removed = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if lines.contains(&(i + 1)) {
+            removed += 1;
+        } else {
+            kept.push_str(line);
+        }
+    }
+    std::fs::write(path, kept).map_err(|source| IgnoreFileError::Write {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
