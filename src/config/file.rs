@@ -168,7 +168,10 @@ pub fn line_of(text: &str, at: usize) -> usize {
 /// The dotted key whose value stands at byte `at`: the table header above it and the key on
 /// its line (`scan.decode_depth`), for errors that toml words without one.
 fn key_at(text: &str, at: usize) -> Option<String> {
-    let at = at.min(text.len());
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let line = text[line_start..].lines().next().unwrap_or_default();
     let header = text[..line_start].lines().rev().find_map(|l| {

@@ -170,7 +170,7 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     {
         return true;
     }
-    if is_shell_variable(lower) || is_wrapped(lower) {
+    if is_shell_variable(lower) || is_wrapped(lower) || has_format_slot(lower) {
         return true;
     }
     if placeholder_words().is_match(lower) {
@@ -187,6 +187,17 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
         return true;
     }
     is_mask(secret)
+}
+
+/// A format string's slot inside the value: `{}`, `{0}`, `{:>8}` (Rust, Python, C#): the
+/// literal is a template that is filled in at run time (`format!("password = \"x{}\"", pw)`),
+/// not a secret.
+fn has_format_slot(s: &[u8]) -> bool {
+    memchr::memchr_iter(b'{', s).any(|i| {
+        let rest = &s[i + 1..];
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        matches!(rest.get(digits), Some(b'}')) || (digits == 0 && rest.first() == Some(&b':'))
+    })
 }
 
 /// `$DB_PASSWORD`, `$password`.
@@ -352,6 +363,9 @@ mod tests {
             "AIzaXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
             "var.db_password",
             "abababab",
+            "Zq{}x!Vr8{}",
+            "s3cr3t{0}",
+            "Pw{:>8}x",
         ] {
             assert!(
                 is_placeholder(p.as_bytes()),
@@ -372,6 +386,8 @@ mod tests {
             "s3cretSauce99",
             "public",
             "private",
+            "a{b}c{d}e9",
+            "Kx{7Q!m2z",
         ] {
             assert!(
                 !is_placeholder(s.as_bytes()),
