@@ -25,6 +25,7 @@ fn tree(c: &mut Criterion) {
     let roots = [dir.path().to_path_buf()];
     let options = FileOptions {
         max_file_size: 50 << 20,
+        archives: Some(Default::default()),
     };
     let mut group = c.benchmark_group("tree");
     group.throughput(Throughput::Bytes(total));

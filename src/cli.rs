@@ -188,6 +188,9 @@ pub struct ReportArgs {
     #[arg(long)]
     pub include_suppressed: bool,
 
+    #[command(flatten)]
+    pub archives: ArchiveArgs,
+
     /// Print no summary or progress on standard error.
     #[arg(short, long)]
     pub quiet: bool,
@@ -199,6 +202,32 @@ pub struct ReportArgs {
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+/// How archives (zip, jar, whl, tar, tar.gz, deb, docker save...) are opened.
+#[derive(Debug, Default, Args)]
+pub struct ArchiveArgs {
+    /// Do not open archives (they are then scanned, or skipped as binary, like other files).
+    #[arg(long)]
+    pub no_archives: bool,
+
+    /// Archives inside archives to open, compression streams included (`a.tar.gz!b.zip` is 3)
+    /// [default: 4]
+    #[arg(long, value_name = "N")]
+    pub max_archive_depth: Option<usize>,
+
+    /// Bytes decompressed per archive, all members together; K, M, G suffixes [default: 1G]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_archive_bytes: Option<u64>,
+
+    /// Members per archive [default: 100000]
+    #[arg(long, value_name = "N")]
+    pub max_archive_members: Option<u64>,
+
+    /// How many times a compressed stream or member may expand (against compression bombs)
+    /// [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub max_archive_ratio: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -130,11 +130,27 @@ pub struct Finding {
     /// is then that of the encoded value).
     pub encoding: Option<&'static str>,
     pub commit: Option<CommitInfo>,
+    /// For a secret inside an archive: the member's path within the outermost file
+    /// (`app/settings.py`, nested `inner.zip!x/y.env`); `path` is then `outer!member`.
+    pub member: Option<String>,
     /// The line the secret stands on, for triage (never reported).
     pub source_line: SourceLine,
 }
 
 impl Finding {
+    /// The file on disk (or in the repository) that holds the finding: `path` without the
+    /// archive member.
+    pub fn outer_path(&self) -> &str {
+        match &self.member {
+            Some(m) => self
+                .path
+                .strip_suffix(m.as_str())
+                .and_then(|p| p.strip_suffix('!'))
+                .unwrap_or(&self.path),
+            None => &self.path,
+        }
+    }
+
     /// The order reports use: path, line, column, rule.
     pub fn sort_key(&self) -> (&str, usize, usize, &str, Option<&str>) {
         (

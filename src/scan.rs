@@ -17,6 +17,7 @@ use rayon::prelude::*;
 use crate::engine::Engine;
 use crate::finding::{fingerprint, Finding, LineCounter, Secret, SourceLine};
 use crate::rules::Severity;
+use crate::source::archive::{self, Format, Limits};
 use crate::source::fs::{self, FileEntry};
 use crate::source::{decode, SkipReason, Skipped};
 
@@ -81,6 +82,7 @@ pub fn scan_bytes(engine: &Engine, path: &str, data: &[u8]) -> Vec<Finding> {
             secret,
             encoding: m.decoded.as_ref().map(|(_, e)| e.as_str()),
             commit: None,
+            member: None,
             source_line: SourceLine::around(data, m.secret.clone()),
         });
     }
@@ -99,8 +101,11 @@ fn last_char_start(data: &[u8], range: std::ops::Range<usize>) -> usize {
 /// How files are read.
 #[derive(Debug, Clone)]
 pub struct FileOptions {
-    /// Files larger than this are skipped (and reported as skipped).
+    /// Files larger than this are skipped (and reported as skipped), unless they are archives,
+    /// whose own limits apply.
     pub max_file_size: u64,
+    /// How archives are opened; `None`: they are not (`--no-archives`).
+    pub archives: Option<Limits>,
 }
 
 /// What sees each file's findings as soon as they are made (for streaming output): all of one
@@ -249,17 +254,79 @@ fn scan_file(
     // scan meanwhile, which then reads into a buffer of its own.
     let mut buffer = READ_BUFFER.take();
     let found = match fs::read(&entry.fs_path, options.max_file_size, &mut buffer) {
+        Err(SkipReason::TooLarge { size, limit }) => match &options.archives {
+            // An artifact is often larger than any source file: an archive is held to the
+            // archive limits instead.
+            Some(limits) => match fs::map_archive(&entry.fs_path) {
+                Ok(Some(map)) => scan_archive(engine, &entry.path, &map, limits, tally),
+                Ok(None) => skip(SkipReason::TooLarge { size, limit }),
+                Err(reason) => skip(reason),
+            },
+            None => skip(SkipReason::TooLarge { size, limit }),
+        },
         Err(reason) => skip(reason),
-        Ok(contents) => match scan_content(engine, &entry.path, &contents) {
-            Ok(found) => {
-                tally.scanned(contents.len() as u64);
-                found
+        Ok(contents) => match &options.archives {
+            Some(limits) if Format::sniff(&contents).is_some() => {
+                scan_archive(engine, &entry.path, &contents, limits, tally)
             }
-            Err(reason) => skip(reason),
+            _ => match scan_content(engine, &entry.path, &contents) {
+                Ok(found) => {
+                    tally.scanned(contents.len() as u64);
+                    found
+                }
+                Err(reason) => skip(reason),
+            },
         },
     };
     READ_BUFFER.set(buffer);
     found
+}
+
+/// Scans the members of the archive `data`, known as `path`: each member's findings are named
+/// `path!member`, each member counts as a file scanned, and what could not be opened is a skip.
+pub fn scan_archive(
+    engine: &Engine,
+    path: &str,
+    data: &[u8],
+    limits: &Limits,
+    tally: &Tally,
+) -> Vec<Finding> {
+    struct Collect<'a> {
+        engine: &'a Engine,
+        outer: &'a str,
+        tally: &'a Tally,
+        findings: Vec<Finding>,
+    }
+    impl archive::Visitor for Collect<'_> {
+        fn member(&mut self, path: &str, data: &[u8]) {
+            match scan_content(self.engine, path, data) {
+                Ok(found) => {
+                    self.tally.scanned(data.len() as u64);
+                    let member = path
+                        .strip_prefix(self.outer)
+                        .and_then(|m| m.strip_prefix('!'))
+                        .map(str::to_string);
+                    self.findings.extend(found.into_iter().map(|mut f| {
+                        f.member = member.clone();
+                        f
+                    }));
+                }
+                Err(reason) => self.tally.skip(path.to_string(), reason),
+            }
+        }
+
+        fn skip(&mut self, path: &str, reason: SkipReason) {
+            self.tally.skip(path.to_string(), reason);
+        }
+    }
+    let mut collect = Collect {
+        engine,
+        outer: path,
+        tally,
+        findings: Vec::new(),
+    };
+    archive::walk(path, data, limits, &mut collect);
+    collect.findings
 }
 
 /// Scans the content of a file (or of standard input) known as `path`, unless it is binary;
@@ -307,6 +374,7 @@ mod tests {
         let (entries, _) = fs::walk(&[dir.path().to_path_buf()], &Default::default());
         let opts = FileOptions {
             max_file_size: 1 << 30,
+            archives: None,
         };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
@@ -330,7 +398,10 @@ mod tests {
         }
         std::fs::write(dir.path().join("big.txt"), "x".repeat(50)).unwrap();
         let roots = [dir.path().to_path_buf()];
-        let opts = FileOptions { max_file_size: 20 };
+        let opts = FileOptions {
+            max_file_size: 20,
+            archives: None,
+        };
         let walk = fs::WalkOptions {
             threads: 2,
             ..Default::default()
@@ -361,7 +432,10 @@ mod tests {
         std::fs::write(dir.path().join("b.bin"), b"\0\0demo_abcd1234").unwrap();
         std::fs::write(dir.path().join("c.txt"), "x".repeat(50)).unwrap();
         let (entries, _) = fs::walk(&[dir.path().to_path_buf()], &Default::default());
-        let opts = FileOptions { max_file_size: 20 };
+        let opts = FileOptions {
+            max_file_size: 20,
+            archives: None,
+        };
         let (findings, stats) = scan_files(&engine(), &entries, &opts, &|_| {});
         assert_eq!(findings.len(), 1);
         assert_eq!(stats.files_scanned, 1);

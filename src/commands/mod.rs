@@ -153,6 +153,7 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
     };
     let file_options = FileOptions {
         max_file_size: setup.max_file_size,
+        archives: setup.archives.clone(),
     };
     let exclude =
         |path: &Path, is_dir: bool| triage.excludes_path(path, is_dir).map(str::to_string);
@@ -286,8 +287,14 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
     let (skipped, history) = listed?;
     let engine = engine?;
     let reader = BlobReader::new(repo.path().to_path_buf(), setup.max_file_size);
-    let (findings, mut stats) =
-        scan::history::scan_history(&engine, &repo, &history, &reader, &progress);
+    let (findings, mut stats) = scan::history::scan_history(
+        &engine,
+        &repo,
+        &history,
+        &reader,
+        setup.archives.as_ref(),
+        &progress,
+    );
     progress.finish();
     stats.skipped.extend(skipped);
     stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
@@ -331,7 +338,8 @@ fn scan_staged(path: &Path, report_args: &ReportArgs) -> Result<Outcome> {
         decode_depth: setup.decode_depth,
     };
     let engine = Engine::with_options(rules, options)?;
-    let (findings, mut stats) = scan::staged::scan_staged(&engine, &changes, &reader);
+    let (findings, mut stats) =
+        scan::staged::scan_staged(&engine, &changes, &reader, setup.archives.as_ref());
     stats.elapsed = started.elapsed();
     finish_repository_scan(report_args, &setup, &repo, &engine, &stats, findings)
 }

@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::cli::{ConfigArgs, ReportArgs};
+use crate::cli::{ArchiveArgs, ConfigArgs, ReportArgs};
 use crate::config::{self, Config, Sources};
 use crate::engine::DEFAULT_DECODE_DEPTH;
 use crate::report::Format;
 use crate::rules::{RuleSet, Severity};
+use crate::source::archive::Limits;
 use crate::triage::{baseline, ignore_file, Suppressed, SuppressionKind, Triage, Triaged};
 
 /// The size limit when neither a flag nor a configuration sets one.
@@ -59,6 +60,8 @@ pub struct Setup {
     pub max_file_size: u64,
     pub decode_depth: usize,
     pub fail_on: Severity,
+    /// How archives are opened (`None`: `--no-archives`).
+    pub archives: Option<Limits>,
     /// List every suppressed finding in the report (not only those allowed inline).
     pub include_suppressed: bool,
 }
@@ -108,11 +111,13 @@ pub fn prepare(args: &ReportArgs, place: &Place) -> Result<(RuleSet, Setup)> {
     let include_suppressed = args.include_suppressed
         || config.include_suppressed()
         || (args.format == Format::Sarif && config.sarif_include_suppressed());
+    let max_file_size = args
+        .max_file_size
+        .or(config.max_file_size())
+        .unwrap_or(DEFAULT_MAX_FILE_SIZE);
     let setup = Setup {
-        max_file_size: args
-            .max_file_size
-            .or(config.max_file_size())
-            .unwrap_or(DEFAULT_MAX_FILE_SIZE),
+        archives: archive_limits(&args.archives, &config, max_file_size),
+        max_file_size,
         decode_depth: args
             .decode_depth
             .or(config.decode_depth())
@@ -122,6 +127,28 @@ pub fn prepare(args: &ReportArgs, place: &Place) -> Result<(RuleSet, Setup)> {
         triage: triage.with_allowlists(config.take_allowlists()),
     };
     Ok((rules, setup))
+}
+
+/// The archive limits from flags, configuration and defaults; `None` when archives are not
+/// opened.
+pub fn archive_limits(args: &ArchiveArgs, config: &Config, max_member_size: u64) -> Option<Limits> {
+    if args.no_archives || config.archives() == Some(false) {
+        return None;
+    }
+    let default = Limits::default();
+    Some(Limits {
+        max_depth: args
+            .max_archive_depth
+            .or(config.max_archive_depth())
+            .unwrap_or(default.max_depth),
+        max_bytes: args
+            .max_archive_bytes
+            .or(config.max_archive_bytes())
+            .unwrap_or(default.max_bytes),
+        max_members: args.max_archive_members.unwrap_or(default.max_members),
+        max_ratio: args.max_archive_ratio.unwrap_or(default.max_ratio),
+        max_member_size,
+    })
 }
 
 /// The ignore files in force: those the configurations name, and (unless `no_config`)

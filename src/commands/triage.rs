@@ -62,10 +62,12 @@ pub fn ignore_check(args: &IgnoreCheckArgs) -> Result<Outcome> {
         entries.extend(ignore_file::read(f)?);
     }
     let engine = Engine::new(rules)?;
+    let max_file_size = config
+        .max_file_size()
+        .unwrap_or(setup::DEFAULT_MAX_FILE_SIZE);
     let options = FileOptions {
-        max_file_size: config
-            .max_file_size()
-            .unwrap_or(setup::DEFAULT_MAX_FILE_SIZE),
+        max_file_size,
+        archives: setup::archive_limits(&Default::default(), &config, max_file_size),
     };
     let (_, mut findings, _) = scan::scan_walked(&engine, &options, &|_| {}, |scan_file| {
         fs_source::walk_each(&paths, &WalkOptions::default(), scan_file)
@@ -149,7 +151,15 @@ fn history_fingerprints(
         .max_file_size()
         .unwrap_or(setup::DEFAULT_MAX_FILE_SIZE);
     let reader = BlobReader::new(repo.path().to_path_buf(), max_size);
-    let (findings, _) = scan::history::scan_history(engine, &repo, &history, &reader, &progress);
+    let archives = setup::archive_limits(&Default::default(), config, max_size);
+    let (findings, _) = scan::history::scan_history(
+        engine,
+        &repo,
+        &history,
+        &reader,
+        archives.as_ref(),
+        &progress,
+    );
     Ok(findings.into_iter().map(|f| f.fingerprint).collect())
 }
 

@@ -46,6 +46,12 @@ pub struct ScanDefaults {
     pub fail_on: Option<Severity>,
     /// `--min-severity`.
     pub min_severity: Option<Severity>,
+    /// `false`: `--no-archives`.
+    pub archives: Option<bool>,
+    /// `--max-archive-depth`.
+    pub max_archive_depth: Option<usize>,
+    /// `--max-archive-bytes`: bytes, or a size such as `"2G"`.
+    pub max_archive_bytes: Option<Spanned<Size>>,
 }
 
 /// A size as written: a number of bytes or text with a unit.

@@ -184,7 +184,13 @@ impl Config {
                 ));
             }
         }
-        if let Some(size) = &layer.file.scan.max_file_size {
+        for size in [
+            &layer.file.scan.max_file_size,
+            &layer.file.scan.max_archive_bytes,
+        ]
+        .into_iter()
+        .flatten()
+        {
             size_of(size).map_err(|m| error(size.span(), m))?;
         }
         self.layers.push(layer);
@@ -259,6 +265,26 @@ impl Config {
     /// `max_file_size`, if a configuration sets it.
     pub fn max_file_size(&self) -> Option<u64> {
         self.last(|f| f.scan.max_file_size.as_ref().and_then(|s| size_of(s).ok()))
+    }
+
+    /// `archives`, if a configuration sets it.
+    pub fn archives(&self) -> Option<bool> {
+        self.last(|f| f.scan.archives)
+    }
+
+    /// `max_archive_depth`, if a configuration sets it.
+    pub fn max_archive_depth(&self) -> Option<usize> {
+        self.last(|f| f.scan.max_archive_depth)
+    }
+
+    /// `max_archive_bytes`, if a configuration sets it.
+    pub fn max_archive_bytes(&self) -> Option<u64> {
+        self.last(|f| {
+            f.scan
+                .max_archive_bytes
+                .as_ref()
+                .and_then(|s| size_of(s).ok())
+        })
     }
 
     /// `decode_depth`, if a configuration sets it.

@@ -23,6 +23,9 @@ struct Record<'a> {
     fingerprint: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     encoding: Option<&'a str>,
+    /// For a secret inside an archive: the member within the file (`path` is `file!member`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    archive_member: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,6 +61,7 @@ fn record<'a>(
         secret: super::secret_text(show_secrets, f),
         fingerprint: &f.fingerprint,
         encoding: f.encoding,
+        archive_member: f.member.as_deref(),
         commit: c.map(|c| c.commit.as_str()),
         author: c.map(|c| c.author.as_str()),
         email: c.map(|c| c.email.as_str()),

@@ -175,6 +175,9 @@ fn result(
     if let Some(encoding) = f.encoding {
         properties["encoding"] = json!(encoding);
     }
+    if let Some(member) = &f.member {
+        properties["archiveMember"] = json!(member);
+    }
     if let Some(c) = &f.commit {
         properties["commit"] = json!(c.commit);
         properties["author"] = json!(c.author);
@@ -197,10 +200,11 @@ fn result(
     let mut r = json!({
         "ruleId": f.rule_id,
         "level": level(f.severity),
-        "message": { "text": format!("{} found{} in {} at line {}. Rotate it and remove it from the source.{where_}", f.rule_name, encoded_note(f), f.path, f.line) },
+        "message": { "text": format!("{} found{} in {} at line {}{}. Rotate it and remove it from the source.{where_}", f.rule_name, encoded_note(f), f.path, f.line, if f.member.is_some() { " of the archive member" } else { "" }) },
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": artifact(ctx, &f.path),
+                // An archive member's artifact is the archive: code scanning knows files only.
+                "artifactLocation": artifact(ctx, f.outer_path()),
                 "region": {
                     "startLine": f.line,
                     "startColumn": f.column,

@@ -16,21 +16,24 @@ use std::path::Path;
 use git2::{Oid, Repository};
 use rayon::prelude::*;
 
-use super::{scan_bytes, Stats, Tally};
+use super::{scan_archive, scan_bytes, Stats, Tally};
 use crate::engine::Engine;
 use crate::finding::{fingerprint, CommitInfo, Finding, Secret};
 use crate::progress::Progress;
+use crate::source::archive::{Format, Limits};
 use crate::source::decode;
 use crate::source::git::commit_meta;
 use crate::source::git_history::{BlobReader, History};
 use crate::source::SkipReason;
 
-/// Scans every blob of `history`; `reader` reads from the same repository as `repo`.
+/// Scans every blob of `history` (the members of archives, with `archives`); `reader` reads
+/// from the same repository as `repo`.
 pub fn scan_history(
     engine: &Engine,
     repo: &Repository,
     history: &History,
     reader: &BlobReader,
+    archives: Option<&Limits>,
     progress: &Progress,
 ) -> (Vec<Finding>, Stats) {
     let tally = Tally::new(history.skipped.clone());
@@ -44,13 +47,20 @@ pub fn scan_history(
         .filter_map(|blob| {
             let path = &history.paths[blob.appearances[0].path as usize];
             let outcome = reader.with_blob(blob.id, |data| {
+                let len = data.len() as u64;
+                if let Some(limits) = archives.filter(|_| Format::sniff(data).is_some()) {
+                    // Each member counts as scanned on its own.
+                    return Ok((scan_archive(engine, path, data, limits, &tally), len, false));
+                }
                 let text = decode::text_of(data).ok_or(SkipReason::Binary)?;
-                Ok((scan_bytes(engine, path, &text), data.len() as u64))
+                Ok((scan_bytes(engine, path, &text), len, true))
             });
             match outcome.and_then(|r| r) {
-                Ok((findings, len)) => {
+                Ok((findings, len, count)) => {
                     progress.blob_done(len);
-                    tally.scanned(len);
+                    if count {
+                        tally.scanned(len);
+                    }
                     (!findings.is_empty()).then_some((blob.id, findings))
                 }
                 Err(reason) => {
@@ -68,6 +78,7 @@ pub fn scan_history(
     let mut contents = Contents {
         engine,
         reader,
+        archives,
         scanned: &scanned,
         found: &found,
         extra: HashMap::new(),
@@ -173,12 +184,16 @@ struct Group {
     blobs: usize,
 }
 
-/// A copy of `f` known by `path`.
+/// A copy of `f` known by `path` (an archive member's by `path!member`).
 fn renamed(f: &Finding, path: &str) -> Finding {
     let mut f = f.clone();
+    let path = match &f.member {
+        Some(member) => format!("{path}!{member}"),
+        None => path.to_string(),
+    };
     if f.path != path {
-        f.fingerprint = fingerprint(&f.rule_id, path, &f.secret);
-        f.path = path.to_string();
+        f.fingerprint = fingerprint(&f.rule_id, &path, &f.secret);
+        f.path = path;
     }
     f
 }
@@ -188,6 +203,7 @@ fn renamed(f: &Finding, path: &str) -> Finding {
 struct Contents<'a> {
     engine: &'a Engine,
     reader: &'a BlobReader,
+    archives: Option<&'a Limits>,
     scanned: &'a HashSet<Oid>,
     found: &'a HashMap<Oid, Vec<Finding>>,
     /// Rule and secret of each finding in blobs scanned on demand.
@@ -202,18 +218,17 @@ impl Contents<'_> {
             let found = self.found.get(&blob).map(Vec::as_slice).unwrap_or_default();
             return found.iter().filter(|f| same(&f.rule_id, &f.secret)).count() as u32;
         }
-        let (engine, reader) = (self.engine, self.reader);
+        let (engine, reader, archives) = (self.engine, self.reader, self.archives);
         let secrets = self.extra.entry(blob).or_insert_with(|| {
             reader
                 .with_blob(blob, |data| {
-                    decode::text_of(data)
-                        .map(|text| {
-                            scan_bytes(engine, "", &text)
-                                .into_iter()
-                                .map(|f| (f.rule_id, f.secret))
-                                .collect()
-                        })
-                        .unwrap_or_default()
+                    let found = match archives.filter(|_| Format::sniff(data).is_some()) {
+                        Some(limits) => scan_archive(engine, "", data, limits, &Tally::default()),
+                        None => decode::text_of(data)
+                            .map(|text| scan_bytes(engine, "", &text))
+                            .unwrap_or_default(),
+                    };
+                    found.into_iter().map(|f| (f.rule_id, f.secret)).collect()
                 })
                 .unwrap_or_default()
         });

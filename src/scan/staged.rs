@@ -7,19 +7,22 @@
 
 use rayon::prelude::*;
 
-use super::{scan_bytes, Stats, Tally};
+use super::{scan_archive, scan_bytes, Stats, Tally};
 use crate::engine::Engine;
 use crate::finding::Finding;
+use crate::source::archive::{Format, Limits};
 use crate::source::decode;
 use crate::source::git_history::{read_blob, BlobReader};
 use crate::source::staged::{added_lines, StagedChanges, StagedFile};
 use crate::source::SkipReason;
 
-/// Scans the staged files of `changes`, reading blobs through `reader`.
+/// Scans the staged files of `changes`, reading blobs through `reader`. A staged archive is
+/// opened (with `archives`) and every finding in it counts as new: its lines are not the diff's.
 pub fn scan_staged(
     engine: &Engine,
     changes: &StagedChanges,
     reader: &BlobReader,
+    archives: Option<&Limits>,
 ) -> (Vec<Finding>, Stats) {
     let tally = Tally::new(changes.skipped.clone());
     let mut findings: Vec<Finding> = changes
@@ -27,11 +30,13 @@ pub fn scan_staged(
         .par_iter()
         .flat_map_iter(|file| {
             let outcome = reader
-                .with_odb(|odb| scan_file(engine, odb, file, reader.max_size()))
+                .with_odb(|odb| scan_file(engine, odb, file, reader.max_size(), archives, &tally))
                 .and_then(|r| r);
             match outcome {
                 Ok((found, len)) => {
-                    tally.scanned(len);
+                    if let Some(len) = len {
+                        tally.scanned(len);
+                    }
                     found
                 }
                 Err(reason) => {
@@ -44,18 +49,27 @@ pub fn scan_staged(
     tally.finish(&mut findings, None)
 }
 
-/// The findings on new lines of one staged file, and its size.
+/// The findings on new lines of one staged file, and its size (`None` for an archive, whose
+/// members were counted one by one).
 fn scan_file(
     engine: &Engine,
     odb: &git2::Odb<'_>,
     file: &StagedFile,
     max_size: u64,
-) -> Result<(Vec<Finding>, u64), SkipReason> {
+    archives: Option<&Limits>,
+    tally: &Tally,
+) -> Result<(Vec<Finding>, Option<u64>), SkipReason> {
     let new = read_blob(odb, file.blob, max_size)?;
+    if let Some(limits) = archives.filter(|_| Format::sniff(new.data()).is_some()) {
+        return Ok((
+            scan_archive(engine, &file.path, new.data(), limits, tally),
+            None,
+        ));
+    }
     let text = decode::text_of(new.data()).ok_or(SkipReason::Binary)?;
     let found = scan_bytes(engine, &file.path, &text);
     if found.is_empty() {
-        return Ok((found, new.len() as u64));
+        return Ok((found, Some(new.len() as u64)));
     }
     // The old version is read only when there is something to place; an unreadable or binary
     // old version counts as empty, so every line is new.
@@ -78,5 +92,5 @@ fn scan_file(
                 .any(|r| *r.start() <= f.end_line && f.line <= *r.end())
         })
         .collect();
-    Ok((on_new_lines, new.len() as u64))
+    Ok((on_new_lines, Some(new.len() as u64)))
 }

@@ -253,6 +253,26 @@ pub fn read<'b>(
     Ok(Contents::Read(&buffer[..len]))
 }
 
+/// A file over the size limit, memory-mapped if it is an archive (which has limits of its own);
+/// `None` if it is not one.
+pub fn map_archive(path: &Path) -> Result<Option<memmap2::Mmap>, SkipReason> {
+    let unreadable = |e: std::io::Error| SkipReason::Unreadable {
+        error: io_message(&e),
+    };
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut head = Vec::with_capacity(512);
+    (&mut file)
+        .take(512)
+        .read_to_end(&mut head)
+        .map_err(unreadable)?;
+    if super::archive::Format::sniff(&head).is_none() {
+        return Ok(None);
+    }
+    // SAFETY: as in `read`: read-only, and only while the archive is walked.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(unreadable)?;
+    Ok(Some(map))
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -4,6 +4,7 @@
 //! Anything it cannot hand over (unreadable, too large, binary) becomes a [`Skipped`] with its
 //! reason, so that the summary and the reports can say what was not scanned and why.
 
+pub mod archive;
 pub mod decode;
 pub mod fs;
 pub mod git;
@@ -53,6 +54,14 @@ pub enum SkipReason {
     /// A shallow clone: the parents of `commit` were not fetched, so the history before it was
     /// not scanned (and what the commit holds is attributed to it).
     ShallowHistory { commit: String },
+    /// A limit against hostile archives was hit (depth, bytes, members, compression ratio,
+    /// overlapping zip entries); `limit` says which. The rest of the scan goes on.
+    ArchiveLimit { limit: String },
+    /// An archive or member that is damaged, truncated, or in a format or compression method
+    /// that cannot be read; `error` is the decoder's message, never content.
+    CorruptArchive { error: String },
+    /// An encrypted archive member: its content cannot be read without the password.
+    Encrypted,
     /// A configuration's allowlist names the path (a directory: all below it), so it was not
     /// walked; `by` names the allowlist.
     Allowlisted { by: String },
@@ -60,7 +69,8 @@ pub enum SkipReason {
 
 impl SkipReason {
     /// A short, stable label for summaries: `binary`, `too-large`, `unreadable`, `walk-error`,
-    /// `missing-object`, `corrupt-object`, `submodule`, `shallow-history`, `allowlisted`.
+    /// `missing-object`, `corrupt-object`, `submodule`, `shallow-history`, `allowlisted`,
+    /// `archive-limit`, `corrupt-archive`, `encrypted`.
     pub fn label(&self) -> &'static str {
         match self {
             SkipReason::Binary => "binary",
@@ -72,6 +82,9 @@ impl SkipReason {
             SkipReason::Submodule { .. } => "submodule",
             SkipReason::ShallowHistory { .. } => "shallow-history",
             SkipReason::Allowlisted { .. } => "allowlisted",
+            SkipReason::ArchiveLimit { .. } => "archive-limit",
+            SkipReason::CorruptArchive { .. } => "corrupt-archive",
+            SkipReason::Encrypted => "encrypted",
         }
     }
 
@@ -113,6 +126,11 @@ impl SkipReason {
                 "history is cut: shallow clone, the parents of commit {commit} were not fetched"
             ),
             SkipReason::Allowlisted { by } => format!("allowlisted by {by}"),
+            SkipReason::ArchiveLimit { limit } => format!("archive not opened further: {limit}"),
+            SkipReason::CorruptArchive { error } => {
+                format!("damaged or unreadable archive: {error}")
+            }
+            SkipReason::Encrypted => "encrypted archive member".to_string(),
         }
     }
 }

@@ -279,7 +279,8 @@ impl Triage {
     }
 
     fn suppression(&self, f: &Finding, on_ambiguous_line: bool) -> Option<Suppression> {
-        let absolute = self.base.as_ref().map(|b| b.join(&f.path));
+        // The file on disk: an archive member is where its archive is.
+        let absolute = self.base.as_ref().map(|b| b.join(f.outer_path()));
         for a in &self.allowlists {
             if let Some(by) = a.allows(f, absolute.as_deref()) {
                 return Some(Suppression {
