@@ -24,6 +24,9 @@ pub enum Command {
     Scan(ScanArgs),
     /// Scan the history of a git repository: every commit of every ref, or a range of them.
     Git(GitArgs),
+    /// Scan what a release ships, in one report with one verdict: the working tree, the
+    /// history since the previous release tag, and the built artifacts.
+    Release(ReleaseArgs),
     /// Install or remove the git pre-commit hook.
     #[command(subcommand)]
     Hook(HookCommand),
@@ -106,9 +109,10 @@ pub enum RulesCommand {
 }
 
 /// When to colour text output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     /// Colour when writing to a terminal and NO_COLOR is not set.
+    #[default]
     Auto,
     Always,
     Never,
@@ -122,7 +126,7 @@ pub enum ListFormat {
 }
 
 /// Which configuration files are read.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct ConfigArgs {
     /// A configuration file (the `.leakhound.toml` format; a rule file is one) read after the
     /// discovered ones and LEAKHOUND_CONFIG, overriding them (repeatable).
@@ -136,7 +140,7 @@ pub struct ConfigArgs {
 }
 
 /// What every scanning command shares: the report, the rules, limits and threads.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct ReportArgs {
     /// Report format.
     #[arg(short, long, value_enum, default_value_t = Format::Text)]
@@ -275,6 +279,26 @@ pub struct GitArgs {
     /// Scan the staged changes instead of the history (the same as `scan --staged`).
     #[arg(long, conflicts_with_all = ["range", "since", "refs"])]
     pub staged: bool,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The repository (or a directory inside it).
+    #[arg(value_name = "REPO", default_value = ".")]
+    pub repo: PathBuf,
+
+    /// The previous release: a tag or revision whose history is not scanned again, or `auto`
+    /// (the latest tag before HEAD; the whole history if there is none).
+    #[arg(long, value_name = "TAG|auto", default_value = "auto")]
+    pub since: String,
+
+    /// Built artifacts to scan: files or directories (wheels, tarballs, jars, images saved with
+    /// `docker save`...; archives are opened).
+    #[arg(long = "artifacts", value_name = "PATH", num_args = 1..)]
+    pub artifacts: Vec<PathBuf>,
 
     #[command(flatten)]
     pub report: ReportArgs,

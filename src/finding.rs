@@ -130,6 +130,9 @@ pub struct Finding {
     /// is then that of the encoded value).
     pub encoding: Option<&'static str>,
     pub commit: Option<CommitInfo>,
+    /// What part of a release scan found it: `tree`, `history` or `artifact` (none outside
+    /// `leakhound release`).
+    pub origin: Option<&'static str>,
     /// For a secret inside an archive: the member's path within the outermost file
     /// (`app/settings.py`, nested `inner.zip!x/y.env`); `path` is then `outer!member`.
     pub member: Option<String>,

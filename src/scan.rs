@@ -82,6 +82,7 @@ pub fn scan_bytes(engine: &Engine, path: &str, data: &[u8]) -> Vec<Finding> {
             secret,
             encoding: m.decoded.as_ref().map(|(_, e)| e.as_str()),
             commit: None,
+            origin: None,
             member: None,
             source_line: SourceLine::around(data, m.secret.clone()),
         });

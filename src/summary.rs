@@ -19,38 +19,106 @@ pub fn write_summary(
     triaged: &Triaged,
     fail_on: Severity,
 ) -> io::Result<()> {
-    let findings = &triaged.reported;
     let secs = stats.elapsed.as_secs_f64();
     let mb = stats.bytes_scanned as f64 / 1e6;
     let rate = if secs > 0.0 { mb / secs } else { 0.0 };
+    writeln!(
+        out,
+        "leakhound: scanned {} in {secs:.3} s ({rate:.0} MB/s); {}",
+        scanned(stats),
+        not_scanned(stats)
+    )?;
+    write_damage(out, stats)?;
+    write_triage(out, triaged)?;
+    write_findings(out, triaged, fail_on)
+}
+
+/// The summary of `leakhound release`: a line per origin (tree, history, artifacts), then
+/// what triage kept back, the findings and the verdict.
+pub fn write_release_summary(
+    out: &mut dyn Write,
+    scope: &str,
+    origins: &[(&str, &Stats)],
+    all: &Stats,
+    triaged: &Triaged,
+    fail_on: Severity,
+) -> io::Result<()> {
+    writeln!(out, "leakhound: release scan: {scope}")?;
+    for (origin, stats) in origins {
+        let open = triaged
+            .reported
+            .iter()
+            .filter(|f| f.origin == Some(*origin))
+            .count();
+        writeln!(
+            out,
+            "leakhound:   {origin:<9} {}; {}; {open} open finding{}",
+            scanned(stats),
+            not_scanned(stats),
+            plural(open)
+        )?;
+    }
+    write_damage(out, all)?;
+    write_triage(out, triaged)?;
+    write_findings(out, triaged, fail_on)?;
+    let failing = triaged
+        .reported
+        .iter()
+        .filter(|f| f.severity >= fail_on)
+        .count();
+    let verdict = if failing > 0 {
+        format!(
+            "NOT READY: {failing} open finding{} at or above --fail-on {fail_on}",
+            plural(failing)
+        )
+    } else {
+        format!("ready: no open finding at or above --fail-on {fail_on}")
+    };
+    writeln!(
+        out,
+        "leakhound: release verdict: {verdict} ({:.3} s)",
+        all.elapsed.as_secs_f64()
+    )
+}
+
+/// `58 files (0.6 MB)`, `40 blobs (1.2 MB) from 3 commits`.
+fn scanned(stats: &Stats) -> String {
     let unit = if stats.commits.is_some() {
         "blob"
     } else {
         "file"
     };
-    write!(
-        out,
-        "leakhound: scanned {} {unit}{} ({:.1} MB)",
+    let mut s = format!(
+        "{} {unit}{} ({:.1} MB)",
         stats.files_scanned,
         plural(stats.files_scanned as usize),
-        mb,
-    )?;
+        stats.bytes_scanned as f64 / 1e6
+    );
     if let Some(commits) = stats.commits {
-        write!(out, " from {commits} commit{}", plural(commits as usize))?;
+        s.push_str(&format!(
+            " from {commits} commit{}",
+            plural(commits as usize)
+        ));
     }
-    write!(out, " in {secs:.3} s ({rate:.0} MB/s)")?;
+    s
+}
+
+/// `nothing skipped`, `not scanned: 3 (binary 2, too-large 1)`.
+fn not_scanned(stats: &Stats) -> String {
     let skipped = stats.skipped_by_reason();
     if skipped.is_empty() {
-        writeln!(out, "; nothing skipped")?;
-    } else {
-        let parts: Vec<String> = skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        writeln!(
-            out,
-            "; not scanned: {} ({})",
-            stats.skipped.len(),
-            parts.join(", ")
-        )?;
+        return "nothing skipped".to_string();
     }
+    let parts: Vec<String> = skipped.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    format!(
+        "not scanned: {} ({})",
+        stats.skipped.len(),
+        parts.join(", ")
+    )
+}
+
+/// Names each damaged git object, up to a limit.
+fn write_damage(out: &mut dyn Write, stats: &Stats) -> io::Result<()> {
     let damage: Vec<_> = stats
         .skipped
         .iter()
@@ -70,28 +138,32 @@ pub fn write_summary(
             damage.len() - DAMAGE_LISTED
         )?;
     }
-    write_triage(out, triaged)?;
+    Ok(())
+}
+
+/// The open findings by severity, and whether any is at `fail_on` or above.
+fn write_findings(out: &mut dyn Write, triaged: &Triaged, fail_on: Severity) -> io::Result<()> {
+    let findings = &triaged.reported;
     if findings.is_empty() {
-        writeln!(out, "leakhound: no findings")
-    } else {
-        let parts: Vec<String> = count_by_severity(findings)
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(s, n)| format!("{s} {n}"))
-            .collect();
-        let gate = if triaged.fails(fail_on) {
-            String::new()
-        } else {
-            format!("; none at --fail-on {fail_on} or above")
-        };
-        writeln!(
-            out,
-            "leakhound: {} finding{} ({}){gate}",
-            findings.len(),
-            plural(findings.len()),
-            parts.join(", ")
-        )
+        return writeln!(out, "leakhound: no findings");
     }
+    let parts: Vec<String> = count_by_severity(findings)
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect();
+    let gate = if triaged.fails(fail_on) {
+        String::new()
+    } else {
+        format!("; none at --fail-on {fail_on} or above")
+    };
+    writeln!(
+        out,
+        "leakhound: {} finding{} ({}){gate}",
+        findings.len(),
+        plural(findings.len()),
+        parts.join(", ")
+    )
 }
 
 /// What triage kept from the report: counts by kind, and where findings were allowed inline.

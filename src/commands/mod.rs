@@ -4,6 +4,8 @@
 //!
 //! Errors here are `anyhow` errors with context; `main` prints them as one line, exit code 2.
 
+mod pipeline;
+mod release;
 mod rules;
 mod setup;
 mod triage;
@@ -23,13 +25,13 @@ use crate::finding::Finding;
 use crate::hook::{self, Installed, Uninstalled};
 use crate::progress::Progress;
 use crate::report::{self, Format, ReportContext, Revision};
-use crate::scan::{self, FileOptions, Stats};
+use crate::scan::{self, Stats};
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
-use crate::source::git_history::{self, BlobReader};
+use crate::source::git_history::BlobReader;
 use crate::source::staged;
 use crate::source::{SkipReason, Skipped};
-use crate::summary::write_summary;
+use crate::summary;
 use crate::triage::{baseline, Triaged};
 use setup::{Place, Setup};
 
@@ -63,6 +65,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Scan(args) => scan(&args),
         Command::Git(args) if args.staged => scan_staged(&args.repo, &args.report),
         Command::Git(args) => scan_history(&args),
+        Command::Release(args) => release::release(&args),
         Command::Hook(HookCommand::Install(args)) => hook_install(&args.hook.repo, args.force),
         Command::Hook(HookCommand::Uninstall(args)) => hook_uninstall(&args.repo),
         Command::Rules(RulesCommand::List(args)) => rules::list(&args.config, args.format),
@@ -151,22 +154,9 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
             }
         }
     };
-    let file_options = FileOptions {
-        max_file_size: setup.max_file_size,
-        archives: setup.archives.clone(),
-    };
-    let exclude =
-        |path: &Path, is_dir: bool| triage.excludes_path(path, is_dir).map(str::to_string);
-    let exclude: Option<&fs_source::Exclude<'_>> = triage.has_path_allowlists().then_some(&exclude);
-    // Files are scanned as the walk finds them (the walk takes a sixth of a scan of many small
-    // files); findings and skips are sorted at the end, so the output does not depend on it.
-    let (walk_skips, findings, mut stats) =
-        scan::scan_walked(&engine, &file_options, &on_file, |scan_file| {
-            fs_source::walk_each_excluding(&args.paths, &walk_options, exclude, scan_file)
-        });
+    let (findings, mut stats) =
+        pipeline::scan_tree(&engine, &setup, &args.paths, &walk_options, &on_file);
     let stream_error = stream.into_inner().unwrap_or_else(|e| e.into_inner()).1;
-    stats.skipped.extend(walk_skips);
-    stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     stats.elapsed = started.elapsed();
     if let Some(e) = stream_error {
         if e.kind() != io::ErrorKind::BrokenPipe {
@@ -180,6 +170,7 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
         root: base,
         revision: None,
         streamed: true,
+        release: None,
     };
     let outcome = finish(report_args, &setup, out, &finished);
     keep_until_exit(engine);
@@ -244,6 +235,7 @@ fn scan_stdin(report_args: &ReportArgs) -> Result<Outcome> {
         root: None,
         revision: None,
         streamed: false,
+        release: None,
     };
     finish(report_args, &setup, out, &finished)
 }
@@ -264,40 +256,10 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
         range: args.range.clone(),
     };
     let progress = Progress::start(!report_args.quiet);
-    // The engine is built while the history is read: neither needs the other.
-    let (engine, listed) = std::thread::scope(|s| {
-        let engine = s.spawn(|| {
-            let options = EngineOptions {
-                input_bytes: u64::MAX,
-                decode_depth: setup.decode_depth,
-            };
-            Engine::with_options(rules, options)
-        });
-        let listed = git_source::select_commits(&repo, &selection).map(|selected| {
-            progress.set_commits_total(selected.commits.len());
-            let history =
-                git_history::enumerate(&repo, selected.commits, &|n| progress.set_commits_done(n));
-            (selected.skipped, history)
-        });
-        let engine = engine
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (engine, listed)
-    });
-    let (skipped, history) = listed?;
-    let engine = engine?;
-    let reader = BlobReader::new(repo.path().to_path_buf(), setup.max_file_size);
-    let (findings, mut stats) = scan::history::scan_history(
-        &engine,
-        &repo,
-        &history,
-        &reader,
-        setup.archives.as_ref(),
-        &progress,
-    );
+    let (engine, listed) =
+        pipeline::engine_and_history(&repo, rules, &setup, &selection, &progress)?;
+    let (findings, mut stats) = pipeline::scan_history(&engine, &repo, listed, &setup, &progress);
     progress.finish();
-    stats.skipped.extend(skipped);
-    stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     stats.elapsed = started.elapsed();
     let outcome = finish_repository_scan(report_args, &setup, &repo, &engine, &stats, findings);
     keep_until_exit(engine);
@@ -362,6 +324,7 @@ fn finish_repository_scan(
         root: Some(git_source::root_dir(repo)),
         revision: head_revision(repo),
         streamed: false,
+        release: None,
     };
     finish(report_args, setup, out, &finished)
 }
@@ -386,6 +349,8 @@ struct Finished<'a> {
     revision: Option<Revision>,
     /// JSON Lines findings were already written as they came.
     streamed: bool,
+    /// For `release`: what was scanned, and the stats of each origin, for its summary.
+    release: Option<(String, Vec<(&'static str, Stats)>)>,
 }
 
 /// Writes the report, the baseline if asked, and the summary; the outcome follows from the
@@ -434,7 +399,21 @@ fn finish(
     };
     if !args.quiet {
         let mut err = io::stderr().lock();
-        write_summary(&mut err, scan.stats, triaged, setup.fail_on).ok();
+        match &scan.release {
+            Some((scope, origins)) => {
+                let origins: Vec<(&str, &Stats)> = origins.iter().map(|(o, s)| (*o, s)).collect();
+                summary::write_release_summary(
+                    &mut err,
+                    scope,
+                    &origins,
+                    scan.stats,
+                    triaged,
+                    setup.fail_on,
+                )
+            }
+            None => summary::write_summary(&mut err, scan.stats, triaged, setup.fail_on),
+        }
+        .ok();
         if let Some((path, n)) = baseline_written {
             writeln!(
                 err,

@@ -64,6 +64,8 @@ pub struct Setup {
     pub archives: Option<Limits>,
     /// List every suppressed finding in the report (not only those allowed inline).
     pub include_suppressed: bool,
+    /// The ignore files read (for `ignore check`).
+    pub ignore_files: Vec<PathBuf>,
 }
 
 impl Setup {
@@ -97,6 +99,7 @@ pub fn prepare(args: &ReportArgs, place: &Place) -> Result<(RuleSet, Setup)> {
     for f in &ignore_files {
         entries.extend(ignore_file::read(f)?);
     }
+    let ignore_files_read = ignore_files.clone();
     let mut triage = Triage::new(place.base.as_deref(), Some(&place.project_root))
         .with_markers(config.inline_markers())
         .with_ignored(entries)
@@ -125,6 +128,7 @@ pub fn prepare(args: &ReportArgs, place: &Place) -> Result<(RuleSet, Setup)> {
         fail_on: args.fail_on.or(config.fail_on()).unwrap_or(Severity::Low),
         include_suppressed,
         triage: triage.with_allowlists(config.take_allowlists()),
+        ignore_files: ignore_files_read,
     };
     Ok((rules, setup))
 }

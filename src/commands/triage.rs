@@ -5,18 +5,15 @@ use std::io::Write;
 
 use anyhow::{bail, Context, Result};
 
-use super::setup::{self, Place};
-use super::Outcome;
-use crate::cli::{ConfigInitArgs, IgnoreAddArgs, IgnoreCheckArgs};
-use crate::config::{self, Config};
+use super::setup::{self, Place, Setup};
+use super::{pipeline, Outcome};
+use crate::cli::{ConfigInitArgs, IgnoreAddArgs, IgnoreCheckArgs, ReportArgs};
+use crate::config;
 use crate::engine::Engine;
 use crate::progress::Progress;
-use crate::scan::{self, FileOptions};
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
-use crate::source::git_history::{self, BlobReader};
 use crate::triage::ignore_file::{self, is_fingerprint};
-use crate::triage::Triage;
 
 /// `ignore add FINGERPRINT... [--reason R]`: appends to the ignore file.
 pub fn ignore_add(args: &IgnoreAddArgs) -> Result<Outcome> {
@@ -55,27 +52,24 @@ pub fn ignore_check(args: &IgnoreCheckArgs) -> Result<Outcome> {
         .with_context(|| format!("cannot scan {}", args.path.display()))?;
     let base = fs_source::report_base(&paths);
     let place = Place::paths(&paths, base.clone());
-    let (rules, config) = setup::load_rules(&args.config, &place)?;
-    let ignore_files = setup::ignore_files(&config, &place, args.config.no_config);
+    // A scan as `scan PATH` would run it, with the configuration's defaults.
+    let report_args = ReportArgs {
+        config: args.config.clone(),
+        ..ReportArgs::default()
+    };
+    let (rules, setup) = setup::prepare(&report_args, &place)?;
+    let ignore_files = setup.ignore_files.clone();
     let mut entries = Vec::new();
     for f in &ignore_files {
         entries.extend(ignore_file::read(f)?);
     }
     let engine = Engine::new(rules)?;
-    let max_file_size = config
-        .max_file_size()
-        .unwrap_or(setup::DEFAULT_MAX_FILE_SIZE);
-    let options = FileOptions {
-        max_file_size,
-        archives: setup::archive_limits(&Default::default(), &config, max_file_size),
-    };
-    let (_, mut findings, _) = scan::scan_walked(&engine, &options, &|_| {}, |scan_file| {
-        fs_source::walk_each(&paths, &WalkOptions::default(), scan_file)
-    });
-    Triage::new(base.as_deref(), Some(&place.project_root)).identify(&mut findings);
+    let (mut findings, _) =
+        pipeline::scan_tree(&engine, &setup, &paths, &WalkOptions::default(), &|_| {});
+    setup.triage.identify(&mut findings);
     let mut seen: HashSet<String> = findings.into_iter().map(|f| f.fingerprint).collect();
     if args.git {
-        seen.extend(history_fingerprints(&args.path, &engine, &config)?);
+        seen.extend(history_fingerprints(&args.path, &engine, &setup)?);
     }
     let stale: Vec<_> = entries
         .iter()
@@ -141,25 +135,12 @@ pub fn ignore_check(args: &IgnoreCheckArgs) -> Result<Outcome> {
 fn history_fingerprints(
     path: &std::path::Path,
     engine: &Engine,
-    config: &Config,
+    setup: &Setup,
 ) -> Result<Vec<String>> {
     let repo = git_source::open(path)?;
-    let selected = git_source::select_commits(&repo, &CommitSelection::default())?;
     let progress = Progress::start(false);
-    let history = git_history::enumerate(&repo, selected.commits, &|_| {});
-    let max_size = config
-        .max_file_size()
-        .unwrap_or(setup::DEFAULT_MAX_FILE_SIZE);
-    let reader = BlobReader::new(repo.path().to_path_buf(), max_size);
-    let archives = setup::archive_limits(&Default::default(), config, max_size);
-    let (findings, _) = scan::history::scan_history(
-        engine,
-        &repo,
-        &history,
-        &reader,
-        archives.as_ref(),
-        &progress,
-    );
+    let listed = pipeline::list_history(&repo, &CommitSelection::default(), &progress)?;
+    let (findings, _) = pipeline::scan_history(engine, &repo, listed, setup, &progress);
     Ok(findings.into_iter().map(|f| f.fingerprint).collect())
 }
 

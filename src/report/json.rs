@@ -23,6 +23,9 @@ struct Record<'a> {
     fingerprint: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     encoding: Option<&'a str>,
+    /// `tree`, `history` or `artifact`, in a release scan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<&'a str>,
     /// For a secret inside an archive: the member within the file (`path` is `file!member`).
     #[serde(skip_serializing_if = "Option::is_none")]
     archive_member: Option<&'a str>,
@@ -61,6 +64,7 @@ fn record<'a>(
         secret: super::secret_text(show_secrets, f),
         fingerprint: &f.fingerprint,
         encoding: f.encoding,
+        origin: f.origin,
         archive_member: f.member.as_deref(),
         commit: c.map(|c| c.commit.as_str()),
         author: c.map(|c| c.author.as_str()),

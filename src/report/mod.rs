@@ -20,9 +20,10 @@ pub use sarif::write_sarif;
 pub use text::write_text;
 
 /// The output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// For people: grouped by file, coloured on a terminal.
+    #[default]
     Text,
     /// One JSON array of findings.
     Json,

@@ -178,6 +178,9 @@ fn result(
     if let Some(member) = &f.member {
         properties["archiveMember"] = json!(member);
     }
+    if let Some(origin) = f.origin {
+        properties["origin"] = json!(origin);
+    }
     if let Some(c) = &f.commit {
         properties["commit"] = json!(c.commit);
         properties["author"] = json!(c.author);

@@ -56,6 +56,9 @@ pub fn write_text(
         if let Some(encoding) = f.encoding {
             write!(out, "  ({encoding}-encoded)")?;
         }
+        if let Some(origin) = f.origin {
+            write!(out, "  [{origin}]")?;
+        }
         writeln!(out)?;
         if let Some(c) = &f.commit {
             let short = &c.commit[..c.commit.len().min(12)];

@@ -44,6 +44,45 @@ pub fn root_dir(repo: &Repository) -> PathBuf {
     std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
+/// The latest release tag before HEAD: of the tags on commits reachable from HEAD (HEAD's own
+/// left out: that is the release being made), the one on the nearest commit, walking back from
+/// HEAD in topological order; of several tags on one commit, the greatest name. `None` when
+/// there is no such tag, or no commit yet.
+pub fn previous_release_tag(repo: &Repository) -> Result<Option<String>> {
+    let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else {
+        return Ok(None);
+    };
+    let mut tags_at: std::collections::HashMap<git2::Oid, Vec<String>> = Default::default();
+    let refs = repo
+        .references_glob("refs/tags/*")
+        .context("cannot list the tags")?;
+    for r in refs.flatten() {
+        let Ok(commit) = r.peel_to_commit() else {
+            continue;
+        };
+        let name = String::from_utf8_lossy(r.name_bytes());
+        let name = name.strip_prefix("refs/tags/").unwrap_or(&name).to_string();
+        tags_at.entry(commit.id()).or_default().push(name);
+    }
+    if tags_at.is_empty() {
+        return Ok(None);
+    }
+    let mut walk = repo.revwalk().context("cannot walk the history")?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
+        .context("cannot sort the history")?;
+    walk.push(head.id()).context("cannot walk from HEAD")?;
+    for oid in walk {
+        let oid = oid.context("cannot walk the history (a commit is missing or damaged)")?;
+        if oid == head.id() {
+            continue;
+        }
+        if let Some(names) = tags_at.get(&oid) {
+            return Ok(names.iter().max().cloned());
+        }
+    }
+    Ok(None)
+}
+
 /// Which commits to scan.
 #[derive(Debug, Clone, Default)]
 pub struct CommitSelection {

@@ -1,0 +1,114 @@
+//! The scans that several commands run: a walk of paths, and a git history, each from a setup
+//! to findings and stats (not yet triaged, not reported).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use git2::Repository;
+
+use super::setup::Setup;
+use crate::engine::{Engine, EngineOptions};
+use crate::finding::Finding;
+use crate::progress::Progress;
+use crate::rules::RuleSet;
+use crate::scan::{self, FileOptions, OnFile, Stats};
+use crate::source::fs::{self as fs_source, WalkOptions};
+use crate::source::git::{self as git_source, CommitSelection};
+use crate::source::git_history::{self, BlobReader, History};
+use crate::source::Skipped;
+
+/// Walks `paths` and scans each file as the walk finds it (`on_file` sees each file's
+/// findings at once); paths an allowlist names are left out and counted.
+pub fn scan_tree(
+    engine: &Engine,
+    setup: &Setup,
+    paths: &[PathBuf],
+    walk_options: &WalkOptions,
+    on_file: &OnFile<'_>,
+) -> (Vec<Finding>, Stats) {
+    let file_options = FileOptions {
+        max_file_size: setup.max_file_size,
+        archives: setup.archives.clone(),
+    };
+    let triage = &setup.triage;
+    let exclude =
+        |path: &Path, is_dir: bool| triage.excludes_path(path, is_dir).map(str::to_string);
+    let exclude: Option<&fs_source::Exclude<'_>> = triage.has_path_allowlists().then_some(&exclude);
+    // Files are scanned as the walk finds them (the walk takes a sixth of a scan of many small
+    // files); findings and skips are sorted at the end, so the output does not depend on it.
+    let (walk_skips, findings, mut stats) =
+        scan::scan_walked(engine, &file_options, on_file, |scan_file| {
+            fs_source::walk_each_excluding(paths, walk_options, exclude, scan_file)
+        });
+    stats.skipped.extend(walk_skips);
+    stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    (findings, stats)
+}
+
+/// The commits of `selection` and the blobs they introduce, with what could not be listed.
+pub struct Listed {
+    skipped: Vec<Skipped>,
+    history: History,
+}
+
+/// Builds the engine for a history scan while the history is listed: neither needs the other.
+pub fn engine_and_history(
+    repo: &Repository,
+    rules: RuleSet,
+    setup: &Setup,
+    selection: &CommitSelection,
+    progress: &Progress,
+) -> Result<(Engine, Listed)> {
+    let (engine, listed) = std::thread::scope(|s| {
+        let engine = s.spawn(|| {
+            let options = EngineOptions {
+                input_bytes: u64::MAX,
+                decode_depth: setup.decode_depth,
+            };
+            Engine::with_options(rules, options)
+        });
+        let listed = list_history(repo, selection, progress);
+        let engine = engine
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (engine, listed)
+    });
+    Ok((engine?, listed?))
+}
+
+/// Lists the commits of `selection` and the blobs they introduce.
+pub fn list_history(
+    repo: &Repository,
+    selection: &CommitSelection,
+    progress: &Progress,
+) -> Result<Listed> {
+    let selected = git_source::select_commits(repo, selection)?;
+    progress.set_commits_total(selected.commits.len());
+    let history = git_history::enumerate(repo, selected.commits, &|n| progress.set_commits_done(n));
+    Ok(Listed {
+        skipped: selected.skipped,
+        history,
+    })
+}
+
+/// Scans a listed history: each blob once, findings attributed to commits.
+pub fn scan_history(
+    engine: &Engine,
+    repo: &Repository,
+    listed: Listed,
+    setup: &Setup,
+    progress: &Progress,
+) -> (Vec<Finding>, Stats) {
+    let reader = BlobReader::new(repo.path().to_path_buf(), setup.max_file_size);
+    let (findings, mut stats) = scan::history::scan_history(
+        engine,
+        repo,
+        &listed.history,
+        &reader,
+        setup.archives.as_ref(),
+        progress,
+    );
+    stats.skipped.extend(listed.skipped);
+    stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    (findings, stats)
+}

@@ -1,0 +1,206 @@
+//! End-to-end tests of `leakhound release`: the working tree, the history since the previous
+//! release tag and the artifacts in one report, each finding tagged with its origin, one
+//! summary line per origin, one verdict as the exit code, the triage configuration honoured.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+
+use assert_cmd::Command;
+use common::{git, token};
+use serde_json::Value;
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("leakhound")
+        .expect("the binary is built")
+        .env_remove("LEAKHOUND_CONFIG")
+        .env_remove("GIT_INDEX_FILE")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().expect("exits normally"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+fn commit(dir: &Path, message: &str) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", message]);
+}
+
+/// v1.0 with a secret that was there before the release; since then one secret added and
+/// removed again (history only) and one added that HEAD still has (tree).
+fn repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(d, "old.env", &format!("T = \"{}\"\n", token(41)));
+    commit(d, "one");
+    git(d, &["tag", "v1.0"]);
+    write(d, "old.env", "T = \"\"\n");
+    write(d, "gone.env", &format!("T = \"{}\"\n", token(42)));
+    commit(d, "two");
+    std::fs::remove_file(d.join("gone.env")).expect("rm");
+    write(d, "app.env", &format!("T = \"{}\"\n", token(43)));
+    commit(d, "three");
+    dir
+}
+
+fn findings(stdout: &str) -> Vec<(String, String)> {
+    let all: Vec<Value> = serde_json::from_str(stdout).expect("JSON");
+    let mut v: Vec<(String, String)> = all
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default().to_string(),
+                f["origin"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_tree_the_history_since_the_last_tag_and_the_artifacts_in_one_verdict() {
+    let dir = repository();
+    let d = dir.path();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(format!("T = \"{}\"\n", token(44)).as_bytes())
+        .expect("gz");
+    write(d, "dist/.gitignore", "*\n");
+    std::fs::write(d.join("dist/config.env.gz"), gz.finish().expect("gz")).expect("write");
+
+    let (code, stdout, stderr) = run(d, &["release", "--artifacts", "dist", "-f", "json"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        findings(&stdout),
+        vec![
+            ("app.env".into(), "tree".into()),
+            ("dist/config.env.gz".into(), "artifact".into()),
+            ("gone.env".into(), "history".into()),
+        ],
+        "old.env's secret is from before v1.0"
+    );
+    let all: Vec<Value> = serde_json::from_str(&stdout).expect("JSON");
+    let tree = all
+        .iter()
+        .find(|f| f["origin"] == "tree")
+        .expect("tree finding");
+    assert!(
+        tree["commit"].is_string(),
+        "a tree finding says which commit brought it"
+    );
+    for needle in [
+        "history since v1.0 (auto: the latest tag before HEAD)",
+        "tree ",
+        "history ",
+        "artifact ",
+        "release verdict: NOT READY: 3 open findings at or above --fail-on low",
+    ] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+
+    // The whole history with --since pointing at the first commit's parent-less past.
+    let (_, stdout, stderr) = run(d, &["release", "--since", "v1.0", "-f", "json", "-q"]);
+    assert_eq!(findings(&stdout).len(), 2, "{stderr}");
+}
+
+#[test]
+fn without_a_tag_the_whole_history_is_scanned_and_said() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    write(d, "a.env", &format!("T = \"{}\"\n", token(45)));
+    commit(d, "one");
+    write(d, "a.env", "T = \"\"\n");
+    commit(d, "two");
+    let (code, stdout, stderr) = run(d, &["release", "-f", "json"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&stdout), vec![("a.env".into(), "history".into())]);
+    assert!(
+        stderr.contains("the whole history (auto: no release tag before HEAD)"),
+        "{stderr}"
+    );
+
+    // A tag on HEAD is the release being made, not the previous one.
+    git(d, &["tag", "v2.0"]);
+    let (_, _, stderr) = run(d, &["release"]);
+    assert!(stderr.contains("the whole history"), "{stderr}");
+}
+
+#[test]
+fn a_clean_release_exits_zero_and_triage_applies() {
+    let dir = repository();
+    let d = dir.path();
+    let (_, stdout, _) = run(d, &["release", "-f", "json", "-q"]);
+    let all: Vec<Value> = serde_json::from_str(&stdout).expect("JSON");
+    for f in &all {
+        let fp = f["fingerprint"].as_str().expect("fingerprint");
+        let (code, _, stderr) = run(d, &["ignore", "add", fp, "--reason", "rotated"]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let (code, _, stderr) = run(d, &["release"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("release verdict: ready"), "{stderr}");
+    assert!(stderr.contains("2 ignored"), "{stderr}");
+}
+
+#[test]
+fn bad_input_is_an_error() {
+    let dir = repository();
+    let (code, _, stderr) = run(dir.path(), &["release", "--since", "v9.9"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no such tag or revision"), "{stderr}");
+    let (code, _, stderr) = run(dir.path(), &["release", "--artifacts", "nope"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot scan the artifact nope"), "{stderr}");
+    let plain = tempfile::tempdir().expect("tempdir");
+    let (code, _, stderr) = run(plain.path(), &["release"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not in a git repository"), "{stderr}");
+}
+
+#[test]
+fn one_sarif_run_with_origins_that_validates() {
+    let dir = repository();
+    let (_, sarif, _) = run(dir.path(), &["release", "-f", "sarif", "-q"]);
+    let log: Value = serde_json::from_str(&sarif).expect("SARIF");
+    assert_eq!(log["runs"].as_array().map(Vec::len), Some(1));
+    let origins: Vec<&str> = log["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["properties"]["origin"].as_str())
+        .collect();
+    assert_eq!(origins.len(), 2);
+    let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/validate-sarif");
+    if !validator.exists() {
+        eprintln!(
+            "validate-sarif not found at {}: skipped",
+            validator.display()
+        );
+        return;
+    }
+    let path = dir.path().join("r.sarif");
+    std::fs::write(&path, &sarif).expect("write");
+    let out = std::process::Command::new(&validator)
+        .arg(&path)
+        .output()
+        .expect("validator");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains("error=0 warning=0"),
+        "{said}"
+    );
+}
