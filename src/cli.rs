@@ -27,7 +27,7 @@ pub enum Command {
     /// Scan what a release ships, in one report with one verdict: the working tree, the
     /// history since the previous release tag, and the built artifacts.
     Release(ReleaseArgs),
-    /// Install or remove the git pre-commit hook.
+    /// Install or remove the git pre-commit (or pre-push) hook.
     #[command(subcommand)]
     Hook(HookCommand),
     /// List or check the rules.
@@ -306,9 +306,11 @@ pub struct ReleaseArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Install a git pre-commit hook that runs `leakhound scan --staged`.
+    /// Install a git pre-commit hook that runs `leakhound scan --staged` (with --pre-push: a
+    /// pre-push hook that runs `leakhound release` for a pushed tag and `leakhound git` over
+    /// the pushed commits otherwise).
     Install(HookInstallArgs),
-    /// Remove the pre-commit hook that `hook install` wrote (and no other).
+    /// Remove the hook that `hook install` wrote (and no other).
     Uninstall(HookArgs),
 }
 
@@ -317,6 +319,10 @@ pub struct HookArgs {
     /// The repository (or a directory inside it).
     #[arg(value_name = "REPO", default_value = ".")]
     pub repo: PathBuf,
+
+    /// The pre-push hook instead of the pre-commit hook.
+    #[arg(long)]
+    pub pre_push: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,10 +1,12 @@
-//! The git pre-commit hook: where it goes, what it says, and recognising the one leakhound wrote.
+//! The git hooks: where they go, what they say, and recognising the ones leakhound wrote.
 //!
-//! The hook is a small `sh` script that runs `leakhound scan --staged` with the absolute path of
-//! the binary that installed it (falling back to `leakhound` on `PATH` if that file is gone), so
-//! it works from GUIs and IDEs whose `PATH` differs from the shell's. A marker line identifies our
-//! script: `install` never replaces someone else's hook without `--force` (and then keeps it
-//! beside ours), and `uninstall` removes only ours.
+//! Each hook is a small `sh` script that runs leakhound with the absolute path of the binary
+//! that installed it (falling back to `leakhound` on `PATH` if that file is gone), so it works
+//! from GUIs and IDEs whose `PATH` differs from the shell's. The pre-commit hook runs
+//! `leakhound scan --staged`; the pre-push hook runs `leakhound release` for a pushed tag and
+//! `leakhound git` over the pushed commits otherwise. A marker line identifies our scripts:
+//! `install` never replaces someone else's hook without `--force` (and then keeps it beside
+//! ours), and `uninstall` removes only ours.
 
 use std::path::{Path, PathBuf};
 
@@ -13,8 +15,29 @@ use git2::Repository;
 
 /// The line that marks a hook as leakhound's.
 pub const MARKER: &str = "# leakhound-managed-hook";
-/// Where `install --force` keeps the hook it replaced.
-const BACKUP_NAME: &str = "pre-commit.before-leakhound";
+/// Which hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookKind {
+    /// Before each commit: the staged changes.
+    PreCommit,
+    /// Before each push: a release scan for a tag, the pushed commits for a branch.
+    PrePush,
+}
+
+impl HookKind {
+    /// The hook's file name in the hooks directory.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            HookKind::PreCommit => "pre-commit",
+            HookKind::PrePush => "pre-push",
+        }
+    }
+
+    /// Where `install --force` keeps the hook it replaced.
+    fn backup_name(self) -> String {
+        format!("{}.before-leakhound", self.file_name())
+    }
+}
 
 /// What `install` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,19 +74,25 @@ pub fn hooks_dir(repo: &Repository) -> Result<PathBuf> {
     }
 }
 
-/// Writes the pre-commit hook. `binary` is the leakhound the hook should run.
-pub fn install(repo: &Repository, binary: Option<&Path>, force: bool) -> Result<Installed> {
+/// Writes the hook. `binary` is the leakhound the hook should run.
+pub fn install(
+    repo: &Repository,
+    kind: HookKind,
+    binary: Option<&Path>,
+    force: bool,
+) -> Result<Installed> {
     let dir = hooks_dir(repo)?;
-    let hook = dir.join("pre-commit");
+    let hook = dir.join(kind.file_name());
+    let backup_name = kind.backup_name();
     let outcome = match std::fs::read(&hook) {
         Ok(existing) if is_ours(&existing) => Installed::Updated(hook.clone()),
         Ok(_) if !force => bail!(
             "{} exists and was not written by leakhound; use --force to replace it (it will be \
-             kept as {BACKUP_NAME})",
+             kept as {backup_name})",
             hook.display()
         ),
         Ok(_) => {
-            let backup = dir.join(BACKUP_NAME);
+            let backup = dir.join(&backup_name);
             std::fs::rename(&hook, &backup)
                 .with_context(|| format!("cannot move {} aside", hook.display()))?;
             Installed::Replaced(hook.clone(), backup)
@@ -72,16 +101,16 @@ pub fn install(repo: &Repository, binary: Option<&Path>, force: bool) -> Result<
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", hook.display())),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::write(&hook, script(binary))
+    std::fs::write(&hook, script(kind, binary))
         .with_context(|| format!("cannot write {}", hook.display()))?;
     make_executable(&hook)?;
     Ok(outcome)
 }
 
-/// Removes leakhound's pre-commit hook; refuses to touch anyone else's.
-pub fn uninstall(repo: &Repository) -> Result<Uninstalled> {
+/// Removes leakhound's hook; refuses to touch anyone else's.
+pub fn uninstall(repo: &Repository, kind: HookKind) -> Result<Uninstalled> {
     let dir = hooks_dir(repo)?;
-    let hook = dir.join("pre-commit");
+    let hook = dir.join(kind.file_name());
     match std::fs::read(&hook) {
         Ok(existing) if is_ours(&existing) => {}
         Ok(_) => bail!(
@@ -93,7 +122,7 @@ pub fn uninstall(repo: &Repository) -> Result<Uninstalled> {
         }
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", hook.display())),
     }
-    let backup = dir.join(BACKUP_NAME);
+    let backup = dir.join(kind.backup_name());
     if backup.exists() {
         std::fs::rename(&backup, &hook)
             .with_context(|| format!("cannot put {} back", backup.display()))?;
@@ -110,10 +139,17 @@ fn is_ours(script: &[u8]) -> bool {
 }
 
 /// The hook script, running `binary` (or `leakhound` on `PATH`).
-pub fn script(binary: Option<&Path>) -> String {
+pub fn script(kind: HookKind, binary: Option<&Path>) -> String {
     let binary = binary
         .map(|b| shell_quote(&b.to_string_lossy()))
         .unwrap_or_else(|| "leakhound".to_string());
+    match kind {
+        HookKind::PreCommit => pre_commit_script(&binary),
+        HookKind::PrePush => pre_push_script(&binary),
+    }
+}
+
+fn pre_commit_script(binary: &str) -> String {
     format!(
         r#"#!/bin/sh
 {MARKER}
@@ -146,6 +182,76 @@ fi
     )
 }
 
+fn pre_push_script(binary: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+{MARKER}
+# Written by `leakhound hook install --pre-push`; `leakhound hook uninstall --pre-push` removes it.
+# Stops a push that would publish a secret. A pushed tag runs `leakhound release` (the working
+# tree, the history since the previous release tag); a pushed branch runs `leakhound git` over
+# the commits the remote does not have yet.
+installed={binary}
+leakhound=$installed
+if [ ! -x "$leakhound" ]; then
+    leakhound=$(command -v leakhound) || {{
+        echo "leakhound pre-push hook: leakhound is neither at $installed nor on PATH, so this push was not checked." >&2
+        echo "Install leakhound, or push without the check with: git push --no-verify" >&2
+        exit 1
+    }}
+fi
+remote=$1
+worst=0
+while read -r local_ref local_sha remote_ref remote_sha; do
+    # Deleting a remote ref publishes nothing.
+    case $local_sha in *[!0]*) ;; *) continue ;; esac
+    case $local_ref in
+    refs/tags/*)
+        if [ "$(git rev-parse "$local_sha^{{commit}}" 2>/dev/null)" = "$(git rev-parse HEAD 2>/dev/null)" ]; then
+            "$leakhound" release --quiet >&2
+        else
+            # A tag on another commit: that commit's whole history.
+            "$leakhound" git --ref "$local_sha" --quiet >&2
+        fi
+        ;;
+    *)
+        case $remote_sha in *[!0]*) known=yes ;; *) known=no ;; esac
+        if [ "$known" = yes ] && git cat-file -e "$remote_sha^{{commit}}" 2>/dev/null; then
+            "$leakhound" git --range "$remote_sha..$local_sha" --quiet >&2
+        else
+            # A new branch (or a rewritten one): the commits no branch of the remote has.
+            first=$(git rev-list "$local_sha" --not --remotes="$remote" | tail -n 1)
+            if [ -z "$first" ]; then
+                true
+            elif parent=$(git rev-parse -q --verify "$first^" 2>/dev/null); then
+                "$leakhound" git --range "$parent..$local_sha" --quiet >&2
+            else
+                "$leakhound" git --ref "$local_sha" --quiet >&2
+            fi
+        fi
+        ;;
+    esac
+    status=$?
+    if [ "$status" -eq 1 ] && [ "$worst" -eq 0 ]; then
+        worst=1
+    elif [ "$status" -gt 1 ]; then
+        worst=$status
+    fi
+done
+if [ "$worst" -eq 1 ]; then
+    echo >&2
+    echo "leakhound: this push would publish the secret(s) above (shown redacted), so it was stopped." >&2
+    echo "Rotate any that is real and remove it from the commits, or accept it (leakhound ignore add)." >&2
+    echo "If it is not a secret, push anyway with: git push --no-verify" >&2
+    exit 1
+elif [ "$worst" -ne 0 ]; then
+    echo "leakhound: the push could not be scanned (exit $worst), so it was stopped." >&2
+    echo "Push without the check with: git push --no-verify" >&2
+    exit "$worst"
+fi
+"#
+    )
+}
+
 /// `'...'` for `sh`, with embedded single quotes spliced in.
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
@@ -168,13 +274,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_script_is_marked_and_quotes_the_binary() {
-        let s = script(Some(Path::new("/opt/it's here/leakhound")));
-        assert!(s.starts_with("#!/bin/sh\n"));
-        assert!(is_ours(s.as_bytes()));
-        assert!(s.contains(r"installed='/opt/it'\''s here/leakhound'"));
-        assert!(s.contains("git commit --no-verify"));
-        assert!(script(None).contains("installed=leakhound\n"));
+    fn the_scripts_are_marked_and_quote_the_binary() {
+        for (kind, bypass) in [
+            (HookKind::PreCommit, "git commit --no-verify"),
+            (HookKind::PrePush, "git push --no-verify"),
+        ] {
+            let s = script(kind, Some(Path::new("/opt/it's here/leakhound")));
+            assert!(s.starts_with("#!/bin/sh\n"));
+            assert!(is_ours(s.as_bytes()));
+            assert!(s.contains(r"installed='/opt/it'\''s here/leakhound'"));
+            assert!(s.contains(bypass));
+            assert!(script(kind, None).contains("installed=leakhound\n"));
+        }
         assert!(!is_ours(b"#!/bin/sh\nexec husky\n"));
+    }
+
+    /// The pre-push script is valid `sh` (when `sh` is there to say so).
+    #[test]
+    fn the_pre_push_script_parses() {
+        let Ok(out) = std::process::Command::new("sh")
+            .arg("-n")
+            .arg("-c")
+            .arg(script(HookKind::PrePush, None))
+            .output()
+        else {
+            eprintln!("no sh: skipped");
+            return;
+        };
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

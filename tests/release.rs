@@ -204,3 +204,73 @@ fn one_sarif_run_with_origins_that_validates() {
         "{said}"
     );
 }
+
+/// `git push` in `dir`, with the test's git environment; its status and standard error.
+fn push(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new("git")
+        .arg("push")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("GIT_INDEX_FILE")
+        .output()
+        .expect("git push runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_pre_push_hook_stops_a_secret_on_a_branch_or_a_tag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().join("work");
+    let remote = dir.path().join("remote.git");
+    std::fs::create_dir_all(&d).expect("mkdir");
+    git(dir.path(), &["init", "-q", "--bare", "remote.git"]);
+    git(&d, &["init", "-q", "-b", "main"]);
+    git(
+        &d,
+        &["remote", "add", "origin", remote.to_str().expect("utf-8")],
+    );
+    write(&d, "README", "hello\n");
+    commit(&d, "one");
+    let (code, stdout, stderr) = run(&d, &["hook", "install", "--pre-push"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("installed the pre-push hook"), "{stdout}");
+    let (ok, said) = push(&d, &["-q", "origin", "main"]);
+    assert!(ok, "a clean branch is pushed: {said}");
+
+    // Only the commits the remote does not have are scanned, and one of them has a secret.
+    write(&d, "app.env", &format!("T = \"{}\"\n", token(46)));
+    commit(&d, "two");
+    let (ok, said) = push(&d, &["-q", "origin", "main"]);
+    assert!(!ok, "{said}");
+    assert!(
+        said.contains("this push would publish the secret"),
+        "{said}"
+    );
+    assert!(!said.contains(&token(46)), "redacted");
+
+    // A new branch is scanned from where it leaves the remote's branches.
+    git(&d, &["checkout", "-q", "-b", "topic"]);
+    let (ok, _) = push(&d, &["-q", "origin", "topic"]);
+    assert!(!ok, "the new branch carries the secret");
+
+    // Remove it and accept the history finding: a tag push runs the release scan.
+    std::fs::remove_file(d.join("app.env")).expect("rm");
+    commit(&d, "three");
+    let (_, stdout, _) = run(&d, &["git", ".", "-f", "json", "-q"]);
+    let found: Vec<Value> = serde_json::from_str(&stdout).expect("JSON");
+    let fp = found[0]["fingerprint"].as_str().expect("fp").to_string();
+    run(&d, &["ignore", "add", &fp, "--reason", "rotated"]);
+    commit(&d, "accept");
+    git(&d, &["tag", "v1.0"]);
+    let (ok, said) = push(&d, &["-q", "origin", "topic", "v1.0"]);
+    assert!(ok, "{said}");
+
+    let (code, stdout, _) = run(&d, &["hook", "uninstall", "--pre-push"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("removed the pre-push hook"), "{stdout}");
+}

@@ -22,7 +22,7 @@ use crate::cli::{
 };
 use crate::engine::{Engine, EngineOptions};
 use crate::finding::Finding;
-use crate::hook::{self, Installed, Uninstalled};
+use crate::hook::{self, HookKind, Installed, Uninstalled};
 use crate::progress::Progress;
 use crate::report::{self, Format, ReportContext, Revision};
 use crate::scan::{self, Stats};
@@ -66,8 +66,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Git(args) if args.staged => scan_staged(&args.repo, &args.report),
         Command::Git(args) => scan_history(&args),
         Command::Release(args) => release::release(&args),
-        Command::Hook(HookCommand::Install(args)) => hook_install(&args.hook.repo, args.force),
-        Command::Hook(HookCommand::Uninstall(args)) => hook_uninstall(&args.repo),
+        Command::Hook(HookCommand::Install(args)) => {
+            hook_install(&args.hook.repo, hook_kind(args.hook.pre_push), args.force)
+        }
+        Command::Hook(HookCommand::Uninstall(args)) => {
+            hook_uninstall(&args.repo, hook_kind(args.pre_push))
+        }
         Command::Rules(RulesCommand::List(args)) => rules::list(&args.config, args.format),
         Command::Rules(RulesCommand::Check(args)) => rules::check(&args.config),
         Command::Ignore(IgnoreCommand::Add(args)) => triage::ignore_add(&args),
@@ -433,16 +437,25 @@ fn finish(
     )
 }
 
-fn hook_install(path: &Path, force: bool) -> Result<Outcome> {
+fn hook_kind(pre_push: bool) -> HookKind {
+    if pre_push {
+        HookKind::PrePush
+    } else {
+        HookKind::PreCommit
+    }
+}
+
+fn hook_install(path: &Path, kind: HookKind, force: bool) -> Result<Outcome> {
     let repo = git_source::open(path)?;
     let binary = std::env::current_exe()
         .ok()
         .and_then(|p| std::fs::canonicalize(p).ok());
-    let message = match hook::install(&repo, binary.as_deref(), force)? {
-        Installed::New(p) => format!("installed the pre-commit hook {}", p.display()),
-        Installed::Updated(p) => format!("updated the pre-commit hook {}", p.display()),
+    let name = kind.file_name();
+    let message = match hook::install(&repo, kind, binary.as_deref(), force)? {
+        Installed::New(p) => format!("installed the {name} hook {}", p.display()),
+        Installed::Updated(p) => format!("updated the {name} hook {}", p.display()),
         Installed::Replaced(p, backup) => format!(
-            "installed the pre-commit hook {} (the previous one is now {})",
+            "installed the {name} hook {} (the previous one is now {})",
             p.display(),
             backup.display()
         ),
@@ -451,15 +464,16 @@ fn hook_install(path: &Path, force: bool) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn hook_uninstall(path: &Path) -> Result<Outcome> {
+fn hook_uninstall(path: &Path, kind: HookKind) -> Result<Outcome> {
     let repo = git_source::open(path)?;
-    let message = match hook::uninstall(&repo)? {
-        Uninstalled::Removed(p) => format!("removed the pre-commit hook {}", p.display()),
+    let name = kind.file_name();
+    let message = match hook::uninstall(&repo, kind)? {
+        Uninstalled::Removed(p) => format!("removed the {name} hook {}", p.display()),
         Uninstalled::Restored(p) => format!(
-            "removed leakhound's pre-commit hook and put back the previous one at {}",
+            "removed leakhound's {name} hook and put back the previous one at {}",
             p.display()
         ),
-        Uninstalled::NotInstalled(p) => format!("no pre-commit hook at {}", p.display()),
+        Uninstalled::NotInstalled(p) => format!("no {name} hook at {}", p.display()),
     };
     println!("leakhound: {message}");
     Ok(Outcome::Clean)
