@@ -206,43 +206,113 @@ impl<'a> Walk<'a> {
     /// A member fully in memory: an archive to open one level deeper, or content.
     fn content(&mut self, path: &str, data: &[u8], depth: usize) {
         match Format::sniff(data) {
-            Some(_) if depth >= self.limits.max_depth => self.visitor.skip(
-                path,
-                SkipReason::ArchiveLimit {
-                    limit: format!(
-                        "an archive nested deeper than --max-archive-depth {}",
-                        self.limits.max_depth
-                    ),
-                },
-            ),
+            Some(_) if depth >= self.limits.max_depth => {
+                let reason = self.too_deep();
+                self.visitor.skip(path, reason);
+            }
             Some(format) => self.open(path, data, format, depth + 1),
             None => self.visitor.member(path, data),
         }
     }
 
     fn open(&mut self, path: &str, data: &[u8], format: Format, depth: usize) {
-        let consumed = Cell::new(0);
-        let input = Counted {
-            inner: Cursor::new(data),
-            count: &consumed,
-        };
         let result = match format {
             Format::Zip => self.open_zip(path, data, depth),
-            Format::Tar => self.open_tar(path, input, depth),
-            Format::Ar => self.open_ar(path, input, depth),
+            _ => self.open_reader(path, &mut Cursor::new(data), format, depth),
+        };
+        self.settle(path, result);
+    }
+
+    /// An archive that can be read as a stream (tar, ar, and compression streams).
+    /// (Readers are `dyn` from here on: archives nest in archives, and generic readers would
+    /// nest their types without end.)
+    fn open_reader(
+        &mut self,
+        path: &str,
+        reader: &mut dyn Read,
+        format: Format,
+        depth: usize,
+    ) -> Result<(), Stop> {
+        let consumed = Cell::new(0);
+        let mut input = Counted {
+            inner: reader,
+            count: &consumed,
+        };
+        match format {
+            Format::Tar => self.open_tar(path, &mut input, depth),
+            Format::Ar => self.open_ar(path, &mut input, depth),
+            Format::Zip => Err(Stop::Corrupt(
+                "a zip cannot be read as a stream".to_string(),
+            )),
             _ => match decoder(format, input) {
                 Ok(decoder) => {
-                    let stream = self.metered(decoder, Some(&consumed), None);
-                    self.open_stream(path, stream, depth)
+                    let mut stream = self.metered(decoder, Some(&consumed), None);
+                    self.open_stream(path, &mut stream, depth)
                 }
                 Err(e) => Err(Stop::Corrupt(one_line(&e.to_string()))),
             },
-        };
+        }
+    }
+
+    /// Turns the end of an archive's walk into a skip, if it ended early; a limit of the whole
+    /// archive stops the walk.
+    fn settle(&mut self, path: &str, result: Result<(), Stop>) {
         if let Err(stop) = result {
             if matches!(stop, Stop::Limit(_)) {
                 self.stopped = true;
             }
             self.visitor.skip(path, stop.into_reason());
+        }
+    }
+
+    /// A member read from a stream (a tar's or an ar's): an archive in it that can itself be
+    /// read as a stream (a docker image's layer, a .deb's data.tar.xz) is walked as it is read,
+    /// whatever its size; anything else is read whole, within the member size limit.
+    fn stream_member(
+        &mut self,
+        member: &str,
+        reader: &mut dyn Read,
+        size: u64,
+        depth: usize,
+    ) -> Result<(), Stop> {
+        let head = read_head(reader)?;
+        let format = Format::sniff(&head);
+        let mut rest = Cursor::new(head).chain(reader);
+        match format {
+            Some(format) if format != Format::Zip => {
+                if depth >= self.limits.max_depth {
+                    self.visitor.skip(member, self.too_deep());
+                    return Ok(());
+                }
+                let result = self.open_reader(member, &mut rest, format, depth + 1);
+                self.settle(member, result);
+                Ok(())
+            }
+            _ if size > self.limits.max_member_size => {
+                self.visitor.skip(
+                    member,
+                    SkipReason::TooLarge {
+                        size,
+                        limit: self.limits.max_member_size,
+                    },
+                );
+                Ok(())
+            }
+            _ => {
+                let mut data = Vec::with_capacity(size.min(1 << 20) as usize);
+                rest.read_to_end(&mut data).map_err(|e| Stop::from_io(&e))?;
+                self.content(member, &data, depth);
+                Ok(())
+            }
+        }
+    }
+
+    fn too_deep(&self) -> SkipReason {
+        SkipReason::ArchiveLimit {
+            limit: format!(
+                "an archive nested deeper than --max-archive-depth {}",
+                self.limits.max_depth
+            ),
         }
     }
 
@@ -271,14 +341,9 @@ impl<'a> Walk<'a> {
 
     /// A compression stream: a tar inside is walked as it decompresses; anything else is read
     /// whole (within the limits) and looked at again.
-    fn open_stream(&mut self, path: &str, mut stream: impl Read, depth: usize) -> Result<(), Stop> {
+    fn open_stream(&mut self, path: &str, stream: &mut dyn Read, depth: usize) -> Result<(), Stop> {
         // Enough of the start to recognise a tar header, then put back in front.
-        let mut head = Vec::with_capacity(512);
-        stream
-            .by_ref()
-            .take(512)
-            .read_to_end(&mut head)
-            .map_err(|e| Stop::from_io(&e))?;
+        let head = read_head(stream)?;
         let is_tar = is_tar_header(&head);
         let mut stream = Cursor::new(head).chain(stream);
         if is_tar {
@@ -288,7 +353,7 @@ impl<'a> Walk<'a> {
                     self.limits.max_depth
                 )));
             }
-            return self.open_tar(path, stream, depth + 1);
+            return self.open_tar(path, &mut stream, depth + 1);
         }
         let data = self.read_member(&mut stream, path)?;
         if let Some(data) = data {
@@ -332,7 +397,7 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
-    fn open_tar(&mut self, path: &str, reader: impl Read, depth: usize) -> Result<(), Stop> {
+    fn open_tar(&mut self, path: &str, reader: &mut dyn Read, depth: usize) -> Result<(), Stop> {
         let mut archive = tar::Archive::new(reader);
         let entries = archive.entries().map_err(|e| Stop::from_io(&e))?;
         for entry in entries {
@@ -346,26 +411,12 @@ impl<'a> Walk<'a> {
             self.count_member()?;
             let member = format!("{path}!{}", escape_name(&entry.path_bytes()));
             let size = entry.size();
-            if size > self.limits.max_member_size {
-                self.visitor.skip(
-                    &member,
-                    SkipReason::TooLarge {
-                        size,
-                        limit: self.limits.max_member_size,
-                    },
-                );
-                continue;
-            }
-            let mut data = Vec::with_capacity(size.min(1 << 20) as usize);
-            entry
-                .read_to_end(&mut data)
-                .map_err(|e| Stop::from_io(&e))?;
-            self.content(&member, &data, depth);
+            self.stream_member(&member, &mut entry, size, depth)?;
         }
         Ok(())
     }
 
-    fn open_ar(&mut self, path: &str, reader: impl Read, depth: usize) -> Result<(), Stop> {
+    fn open_ar(&mut self, path: &str, reader: &mut dyn Read, depth: usize) -> Result<(), Stop> {
         let mut archive = ar::Archive::new(reader);
         while let Some(entry) = archive.next_entry() {
             if self.stopped {
@@ -379,9 +430,8 @@ impl<'a> Walk<'a> {
             }
             self.count_member()?;
             let member = format!("{path}!{}", escape_name(&name));
-            if let Some(data) = self.read_member(&mut entry, &member)? {
-                self.content(&member, &data, depth);
-            }
+            let size = entry.header().size();
+            self.stream_member(&member, &mut entry, size, depth)?;
         }
         Ok(())
     }
@@ -487,6 +537,16 @@ impl<'a> Walk<'a> {
         }
         Ok(())
     }
+}
+
+/// The first 512 bytes of `reader` (fewer only at its end): enough to recognise any format.
+fn read_head(reader: &mut dyn Read) -> Result<Vec<u8>, Stop> {
+    let mut head = Vec::with_capacity(512);
+    reader
+        .take(512)
+        .read_to_end(&mut head)
+        .map_err(|e| Stop::from_io(&e))?;
+    Ok(head)
 }
 
 /// The decompressing reader of a compression stream.
@@ -748,6 +808,29 @@ mod tests {
         // A compressed file is itself.
         let r = walked("config.env.gz", &gz(SETTINGS), &Limits::default());
         assert_eq!(paths(&r), vec!["config.env.gz"]);
+    }
+
+    #[test]
+    fn a_layer_larger_than_the_member_limit_is_walked_as_it_is_read() {
+        // A docker save tarball: its layer is a tar larger than any file is read whole.
+        let big = vec![b'x'; 300_000];
+        let layer = tar_of(&[("app/big.txt", &big), ("app/.env", SETTINGS)]);
+        let image = tar_of(&[("manifest.json", b"[]"), ("abc/layer.tar", &layer)]);
+        let limits = Limits {
+            max_member_size: 100_000,
+            ..Limits::default()
+        };
+        let r = walked("image.tar", &image, &limits);
+        assert_eq!(
+            paths(&r),
+            vec![
+                "image.tar!manifest.json",
+                "image.tar!abc/layer.tar!app/.env"
+            ]
+        );
+        assert_eq!(r.skips.len(), 1);
+        assert_eq!(r.skips[0].0, "image.tar!abc/layer.tar!app/big.txt");
+        assert_eq!(r.skips[0].1, "too-large");
     }
 
     #[test]
