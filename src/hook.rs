@@ -150,21 +150,14 @@ pub fn script(kind: HookKind, binary: Option<&Path>) -> String {
 }
 
 fn pre_commit_script(binary: &str) -> String {
+    let find = find_leakhound(binary, "pre-commit", "commit");
     format!(
         r#"#!/bin/sh
 {MARKER}
 # Written by `leakhound hook install`; `leakhound hook uninstall` removes it.
 # Stops a commit that adds a secret: runs `leakhound scan --staged`, which reports only
 # secrets on lines the commit adds or changes.
-installed={binary}
-leakhound=$installed
-if [ ! -x "$leakhound" ]; then
-    leakhound=$(command -v leakhound) || {{
-        echo "leakhound pre-commit hook: leakhound is neither at $installed nor on PATH, so this commit was not checked." >&2
-        echo "Install leakhound, or commit without the check with: git commit --no-verify" >&2
-        exit 1
-    }}
-fi
+{find}
 "$leakhound" scan --staged --quiet >&2
 status=$?
 if [ "$status" -eq 1 ]; then
@@ -183,6 +176,7 @@ fi
 }
 
 fn pre_push_script(binary: &str) -> String {
+    let find = find_leakhound(binary, "pre-push", "push");
     format!(
         r#"#!/bin/sh
 {MARKER}
@@ -190,15 +184,7 @@ fn pre_push_script(binary: &str) -> String {
 # Stops a push that would publish a secret. A pushed tag runs `leakhound release` (the working
 # tree, the history since the previous release tag); a pushed branch runs `leakhound git` over
 # the commits the remote does not have yet.
-installed={binary}
-leakhound=$installed
-if [ ! -x "$leakhound" ]; then
-    leakhound=$(command -v leakhound) || {{
-        echo "leakhound pre-push hook: leakhound is neither at $installed nor on PATH, so this push was not checked." >&2
-        echo "Install leakhound, or push without the check with: git push --no-verify" >&2
-        exit 1
-    }}
-fi
+{find}
 remote=$1
 worst=0
 while read -r local_ref local_sha remote_ref remote_sha; do
@@ -249,6 +235,22 @@ elif [ "$worst" -ne 0 ]; then
     exit "$worst"
 fi
 "#
+    )
+}
+
+/// The lines that set `$leakhound`: the installing binary, else `leakhound` on `PATH`, else
+/// the `action` (commit, push) is stopped with a way around.
+fn find_leakhound(binary: &str, hook: &str, action: &str) -> String {
+    format!(
+        r#"installed={binary}
+leakhound=$installed
+if [ ! -x "$leakhound" ]; then
+    leakhound=$(command -v leakhound) || {{
+        echo "leakhound {hook} hook: leakhound is neither at $installed nor on PATH, so this {action} was not checked." >&2
+        echo "Install leakhound, or {action} without the check with: git {action} --no-verify" >&2
+        exit 1
+    }}
+fi"#
     )
 }
 

@@ -6,33 +6,10 @@
 mod common;
 
 use std::io::{Cursor, Write};
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
-use common::token;
+use common::{git, run, token, validate_sarif};
 use serde_json::Value;
-
-fn leakhound() -> Command {
-    let mut cmd = Command::cargo_bin("leakhound").expect("the binary is built");
-    cmd.env_remove("NO_COLOR")
-        .env_remove("LEAKHOUND_CONFIG")
-        .env_remove("GIT_INDEX_FILE");
-    cmd
-}
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = leakhound()
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().expect("exits normally"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -119,7 +96,7 @@ fn a_token_in_a_wheel_in_a_tarball_is_found_and_named_in_every_format() {
         .unwrap_or_default()
         .contains(member));
     assert!(!sarif.contains(&secret));
-    validate(dir.path(), &sarif);
+    validate_sarif(dir.path(), &sarif);
 
     // --no-archives: the tarball is one binary file again.
     let (code, _, stderr) = run(dir.path(), &["scan", ".", "--no-archives"]);
@@ -141,26 +118,11 @@ fn fingerprints_of_archive_findings_survive_a_rebuild() {
 #[test]
 fn an_archive_committed_to_git_is_opened_in_history() {
     let (dir, _) = release_tree(1_700_000_000);
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .status()
-            .expect("git")
-            .success();
-        assert!(ok, "git {args:?}");
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["add", "-A"]);
-    git(&["commit", "-q", "-m", "release"]);
-    git(&["rm", "-q", "dist/release.tar.gz"]);
-    git(&["commit", "-q", "-m", "remove"]);
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-q", "-m", "release"]);
+    git(dir.path(), &["rm", "-q", "dist/release.tar.gz"]);
+    git(dir.path(), &["commit", "-q", "-m", "remove"]);
     let (code, stdout, stderr) = run(dir.path(), &["git", ".", "-f", "json", "-q"]);
     assert_eq!(code, 1, "{stderr}");
     let findings: Vec<Value> = serde_json::from_str(&stdout).expect("JSON");
@@ -248,36 +210,11 @@ fn hostile_archives_are_skipped_with_reasons_in_bounded_time() {
         said("skipped-corrupt-archive", "truncated.tar.gz"),
         "{notes:?}"
     );
-    validate(dir.path(), &stdout);
+    validate_sarif(dir.path(), &stdout);
 
     let (_, _, summary) = run(dir.path(), &["scan", "."]);
     assert!(
         summary.contains("archive-limit") && summary.contains("corrupt-archive"),
         "{summary}"
     );
-}
-
-/// Runs validate-sarif on `sarif` when the tool is there.
-fn validate(dir: &Path, sarif: &str) {
-    let validator =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/validate-sarif");
-    if !validator.exists() {
-        eprintln!(
-            "validate-sarif not found at {}: skipped",
-            validator.display()
-        );
-        return;
-    }
-    let path = dir.join("report.sarif.json");
-    std::fs::write(&path, sarif).expect("write");
-    let out = std::process::Command::new(&validator)
-        .arg(&path)
-        .output()
-        .expect("validator runs");
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && said.contains("error=0 warning=0"),
-        "{said}"
-    );
-    std::fs::remove_file(path).ok();
 }

@@ -7,25 +7,8 @@ mod common;
 use std::io::Write;
 use std::path::Path;
 
-use assert_cmd::Command;
-use common::{git, token};
+use common::{git, run, token, validate_sarif};
 use serde_json::Value;
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("leakhound")
-        .expect("the binary is built")
-        .env_remove("LEAKHOUND_CONFIG")
-        .env_remove("GIT_INDEX_FILE")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().expect("exits normally"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn write(dir: &Path, rel: &str, text: &str) {
     let path = dir.join(rel);
@@ -184,25 +167,7 @@ fn one_sarif_run_with_origins_that_validates() {
         .filter_map(|r| r["properties"]["origin"].as_str())
         .collect();
     assert_eq!(origins.len(), 2);
-    let validator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/validate-sarif");
-    if !validator.exists() {
-        eprintln!(
-            "validate-sarif not found at {}: skipped",
-            validator.display()
-        );
-        return;
-    }
-    let path = dir.path().join("r.sarif");
-    std::fs::write(&path, &sarif).expect("write");
-    let out = std::process::Command::new(&validator)
-        .arg(&path)
-        .output()
-        .expect("validator");
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && said.contains("error=0 warning=0"),
-        "{said}"
-    );
+    validate_sarif(dir.path(), &sarif);
 }
 
 /// `git push` in `dir`, with the test's git environment; its status and standard error.

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 use common::token;
@@ -88,19 +88,7 @@ impl Project {
     }
 
     fn git(&self, args: &[&str]) {
-        let status = std::process::Command::new("git")
-            .args(args)
-            .current_dir(self.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .env_remove("GIT_INDEX_FILE")
-            .status()
-            .expect("git runs");
-        assert!(status.success(), "git {args:?}");
+        common::git(self.path(), args);
     }
 
     fn commit_all(&self, message: &str) {
@@ -672,15 +660,6 @@ fn history_and_staged_scans_are_triaged_too() {
 
 #[test]
 fn suppressed_sarif_passes_the_validator() {
-    let validator =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/validate-sarif");
-    if !validator.exists() {
-        eprintln!(
-            "validate-sarif not found at {}: skipped",
-            validator.display()
-        );
-        return;
-    }
     let p = Project::new();
     p.write(
         "a.env",
@@ -708,14 +687,5 @@ fn suppressed_sarif_passes_the_validator() {
             .count(),
         2
     );
-    p.write("out.sarif", &sarif.stdout);
-    let out = std::process::Command::new(&validator)
-        .arg(p.path().join("out.sarif"))
-        .output()
-        .expect("validator runs");
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && said.contains("error=0 warning=0"),
-        "{said}"
-    );
+    common::validate_sarif(p.path(), &sarif.stdout);
 }

@@ -365,24 +365,19 @@ impl<'a> Walk<'a> {
 
     /// Reads a member whole, up to the member size limit: `None` (and a skip) if it is larger.
     fn read_member(&mut self, reader: &mut impl Read, path: &str) -> Result<Option<Vec<u8>>, Stop> {
-        let limit = self.limits.max_member_size;
-        let mut data = Vec::new();
-        reader
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut data)
-            .map_err(|e| Stop::from_io(&e))?;
-        if data.len() as u64 > limit {
+        let data = self.read_member_quietly(reader)?;
+        if data.is_none() {
             // What is left of it is not read: the budget is not spent on a member not scanned.
+            let limit = self.limits.max_member_size;
             self.visitor.skip(
                 path,
                 SkipReason::TooLarge {
-                    size: data.len() as u64,
+                    size: limit + 1,
                     limit,
                 },
             );
-            return Ok(None);
         }
-        Ok(Some(data))
+        Ok(data)
     }
 
     /// Counts one member against the limit; `Err` when there are too many.
