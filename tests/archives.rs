@@ -218,3 +218,21 @@ fn hostile_archives_are_skipped_with_reasons_in_bounded_time() {
         "{summary}"
     );
 }
+
+#[test]
+fn a_piped_archive_is_opened_too() {
+    let (dir, _) = release_tree(1_700_000_000);
+    let tgz = std::fs::read(dir.path().join("dist/release.tar.gz")).expect("read");
+    let out = assert_cmd::Command::cargo_bin("leakhound")
+        .expect("the binary is built")
+        .args(["scan", "-", "-f", "json", "-q", "--no-config"])
+        .write_stdin(tgz)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        findings[0]["path"],
+        "stdin!app-1.0-py3-none-any.whl!app/settings.py"
+    );
+}

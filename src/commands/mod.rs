@@ -26,6 +26,7 @@ use crate::hook::{self, HookKind, Installed, Uninstalled};
 use crate::progress::Progress;
 use crate::report::{self, Format, ReportContext, Revision};
 use crate::scan::{self, Stats};
+use crate::source::archive;
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
 use crate::source::git_history::BlobReader;
@@ -203,6 +204,28 @@ fn scan_stdin(report_args: &ReportArgs) -> Result<Outcome> {
             decode_depth: setup.decode_depth,
         },
     )?;
+    let piped_archive = setup
+        .archives
+        .as_ref()
+        .filter(|_| data.len() as u64 <= limit && archive::Format::sniff(&data).is_some());
+    if let Some(limits) = piped_archive {
+        // A piped tarball or wheel: its members, named `stdin!member`.
+        let tally = scan::Tally::default();
+        let mut found = scan::scan_archive(&engine, NAME, &data, limits, &tally);
+        let (found, mut stats) = tally.finish(&mut found, None);
+        stats.elapsed = started.elapsed();
+        let out = open_output(report_args.output.as_deref())?;
+        let finished = Finished {
+            engine: &engine,
+            stats: &stats,
+            triaged: setup.triage.apply(found),
+            root: None,
+            revision: None,
+            streamed: false,
+            release: None,
+        };
+        return finish(report_args, &setup, out, &finished);
+    }
     let mut stats = Stats::default();
     let mut skip = |reason| {
         stats.skipped.push(Skipped {
