@@ -920,6 +920,29 @@ mod tests {
     }
 
     #[test]
+    fn a_zip64_member_that_claims_a_terabyte_is_skipped_unread() {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(true);
+        w.start_file("tera.bin", options).expect("start");
+        w.write_all(SETTINGS).expect("write");
+        let mut zip = w.finish().expect("finish").into_inner();
+        // The ZIP64 extra field of the central entry: id 1, then the uncompressed size.
+        let central = central_entry(&zip, 0);
+        let name_len = u16::from_le_bytes([zip[central + 28], zip[central + 29]]) as usize;
+        let extra = central + 46 + name_len;
+        assert_eq!(&zip[extra..extra + 2], &[1, 0], "a ZIP64 extra field");
+        zip[extra + 4..extra + 12].copy_from_slice(&(1u64 << 40).to_le_bytes());
+        let started = std::time::Instant::now();
+        let r = walked("tera.zip", &zip, &Limits::default());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert!(r.members.is_empty());
+        assert_eq!(r.skips.len(), 1, "{:?}", r.skips);
+        assert!(r.skips[0].2.contains("1099511627776 bytes"), "{:?}", r.skips);
+    }
+
+    #[test]
     fn encrypted_corrupt_and_truncated_members_are_skipped_and_the_rest_goes_on() {
         let mut zip = zip_of(&[("locked.env", SETTINGS), ("open.env", SETTINGS)]);
         let central = central_entry(&zip, 0);
