@@ -165,8 +165,12 @@ struct Walk<'a> {
 /// Why reading a stream stopped early.
 #[derive(Debug)]
 enum Stop {
-    /// A limit was hit: the sentence for the skip.
+    /// A limit of this archive or member was hit (its depth, its compression ratio, its
+    /// overlapping entries): it is skipped, and the walk goes on with the next member.
     Limit(String),
+    /// A limit of the whole outermost archive was hit (bytes decompressed, members): the walk
+    /// stops.
+    Exhausted(String),
     /// The data is damaged, truncated or not what it claims.
     Corrupt(String),
 }
@@ -177,14 +181,15 @@ impl Stop {
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<LimitHit>())
         {
-            Some(hit) => Stop::Limit(hit.0.clone()),
+            Some(LimitHit { what, whole: true }) => Stop::Exhausted(what.clone()),
+            Some(LimitHit { what, whole: false }) => Stop::Limit(what.clone()),
             None => Stop::Corrupt(one_line(&e.to_string())),
         }
     }
 
     fn into_reason(self) -> SkipReason {
         match self {
-            Stop::Limit(limit) => SkipReason::ArchiveLimit { limit },
+            Stop::Limit(limit) | Stop::Exhausted(limit) => SkipReason::ArchiveLimit { limit },
             Stop::Corrupt(error) => SkipReason::CorruptArchive { error },
         }
     }
@@ -192,11 +197,15 @@ impl Stop {
 
 /// The error a [`Metered`] reader returns when a limit is hit.
 #[derive(Debug)]
-struct LimitHit(String);
+struct LimitHit {
+    what: String,
+    /// A limit of the whole outermost archive, not of this stream.
+    whole: bool,
+}
 
 impl std::fmt::Display for LimitHit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.what)
     }
 }
 
@@ -258,7 +267,7 @@ impl<'a> Walk<'a> {
     /// archive stops the walk.
     fn settle(&mut self, path: &str, result: Result<(), Stop>) {
         if let Err(stop) = result {
-            if matches!(stop, Stop::Limit(_)) {
+            if matches!(stop, Stop::Exhausted(_)) {
                 self.stopped = true;
             }
             self.visitor.skip(path, stop.into_reason());
@@ -383,7 +392,7 @@ impl<'a> Walk<'a> {
     /// Counts one member against the limit; `Err` when there are too many.
     fn count_member(&mut self) -> Result<(), Stop> {
         if self.members_left == 0 {
-            return Err(Stop::Limit(format!(
+            return Err(Stop::Exhausted(format!(
                 "more than --max-archive-members {} members",
                 self.limits.max_members
             )));
@@ -490,10 +499,10 @@ impl<'a> Walk<'a> {
                         limit: self.limits.max_member_size,
                     },
                 ),
-                Err(Stop::Corrupt(error)) => self
-                    .visitor
-                    .skip(&member, SkipReason::CorruptArchive { error }),
-                Err(limit) => return Err(limit),
+                Err(stop @ (Stop::Corrupt(_) | Stop::Limit(_))) => {
+                    self.visitor.skip(&member, stop.into_reason())
+                }
+                Err(exhausted) => return Err(exhausted),
             }
         }
         Ok(())
@@ -593,10 +602,13 @@ impl<R: Read> Read for Metered<'_, R> {
         let left = self.bytes_left.get();
         if n64 > left {
             self.bytes_left.set(0);
-            return Err(io::Error::other(LimitHit(format!(
-                "more than --max-archive-bytes {} bytes decompressed",
-                self.max_bytes
-            ))));
+            return Err(io::Error::other(LimitHit {
+                what: format!(
+                    "more than --max-archive-bytes {} bytes decompressed",
+                    self.max_bytes
+                ),
+                whole: true,
+            }));
         }
         self.bytes_left.set(left - n64);
         self.produced += n64;
@@ -606,10 +618,13 @@ impl<R: Read> Read for Metered<'_, R> {
             .unwrap_or(u64::MAX)
             .max(1);
         if self.produced > RATIO_FLOOR && self.produced / input > self.max_ratio {
-            return Err(io::Error::other(LimitHit(format!(
-                "a stream expanding more than --max-archive-ratio {} times (a compression bomb)",
-                self.max_ratio
-            ))));
+            return Err(io::Error::other(LimitHit {
+                what: format!(
+                    "a stream expanding more than --max-archive-ratio {} times (a compression bomb)",
+                    self.max_ratio
+                ),
+                whole: false,
+            }));
         }
         Ok(n)
     }
@@ -885,6 +900,20 @@ mod tests {
         assert_eq!(r.skips.last().map(|s| s.1), Some("archive-limit"));
     }
 
+    #[test]
+    fn a_bomb_member_is_skipped_and_the_next_member_is_still_read() {
+        let bomb = gz(&vec![0u8; 8 << 20]);
+        let zip = zip_of(&[("bomb.gz", &bomb), ("app.env", SETTINGS)]);
+        let limits = Limits {
+            max_ratio: 50,
+            ..Limits::default()
+        };
+        let r = walked("jar.zip", &zip, &limits);
+        assert_eq!(paths(&r), vec!["jar.zip!app.env"]);
+        assert_eq!(r.skips[0].0, "jar.zip!bomb.gz");
+        assert!(r.skips[0].2.contains("ratio"), "{:?}", r.skips);
+    }
+
     /// The central directory entry of zip member `index` (0-based).
     fn central_entry(zip: &[u8], index: usize) -> usize {
         let sig = b"PK\x01\x02";
@@ -939,7 +968,11 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
         assert!(r.members.is_empty());
         assert_eq!(r.skips.len(), 1, "{:?}", r.skips);
-        assert!(r.skips[0].2.contains("1099511627776 bytes"), "{:?}", r.skips);
+        assert!(
+            r.skips[0].2.contains("1099511627776 bytes"),
+            "{:?}",
+            r.skips
+        );
     }
 
     #[test]
