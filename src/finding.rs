@@ -138,6 +138,10 @@ pub struct Finding {
     pub member: Option<String>,
     /// The line the secret stands on, for triage (never reported).
     pub source_line: SourceLine,
+    /// Another secret stands on the same line of the same content (a marker on such a line
+    /// allows neither). Set when the content is scanned, so that it holds for the version of the
+    /// file the finding comes from, whatever commit a history scan attributes it to.
+    pub shares_line: bool,
 }
 
 impl Finding {

@@ -85,9 +85,33 @@ pub fn scan_bytes(engine: &Engine, path: &str, data: &[u8]) -> Vec<Finding> {
             origin: None,
             member: None,
             source_line: SourceLine::around(data, m.secret.clone()),
+            shares_line: false,
         });
     }
+    mark_shared_lines(&mut findings);
     findings
+}
+
+/// Marks the findings whose line holds another, different secret (findings come in position
+/// order, so a line's findings are neighbours).
+fn mark_shared_lines(findings: &mut [Finding]) {
+    let mut start = 0;
+    while start < findings.len() {
+        let line = findings[start].line;
+        let end = start
+            + findings[start..]
+                .iter()
+                .take_while(|f| f.line == line)
+                .count();
+        let group = &mut findings[start..end];
+        let first = group[0].secret.clone();
+        if group.iter().any(|f| f.secret != first) {
+            for f in group {
+                f.shares_line = true;
+            }
+        }
+        start = end;
+    }
 }
 
 /// Byte offset where the last character of `range` starts.

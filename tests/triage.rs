@@ -187,6 +187,36 @@ fn a_second_secret_on_an_allowed_line_is_reported() {
 }
 
 #[test]
+fn a_second_secret_on_an_allowed_line_is_reported_in_history_too() {
+    let p = Project::new();
+    p.git_init();
+    p.write(
+        "app.py",
+        &format!("A = \"{}\"  # leakhound:allow\n", token(1)),
+    );
+    p.commit_all("one");
+    assert_eq!(p.run(&["git", ".", "-q"]).code, 0);
+    p.write(
+        "app.py",
+        &format!(
+            "A = \"{}\"; B = \"{}\"  # leakhound:allow\n",
+            token(1),
+            token(2)
+        ),
+    );
+    p.commit_all("two");
+    let run = p.run(&["git", ".", "-q", "-f", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found = run.json();
+    assert!(
+        !open(&found).is_empty(),
+        "the second secret, from the second commit"
+    );
+    assert_eq!(p.run(&["scan", ".", "-q"]).code, 1);
+    assert_eq!(p.run(&["release", "-q"]).code, 1);
+}
+
+#[test]
 fn other_scanners_markers_count_only_where_the_config_opts_in() {
     let p = Project::new();
     p.write(
@@ -534,6 +564,28 @@ fn config_files_from_the_environment_and_the_command_line() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(p.scan_json(&["--config", "ci.toml"]).code, 0);
+    // A --config file's baseline is found beside it, not in the scanned project.
+    let ci = tempfile::tempdir().expect("tempdir");
+    let report = p.scan_json(&[]);
+    std::fs::write(ci.path().join("known.json"), &report.stdout).expect("write");
+    std::fs::write(
+        ci.path().join("ci.toml"),
+        "[triage]\nbaseline = \"known.json\"\n",
+    )
+    .expect("write");
+    let pinned = ci.path().join("ci.toml");
+    let pinned = pinned.to_str().expect("utf-8");
+    assert_eq!(p.scan_json(&["--no-config", "--config", pinned]).code, 0);
+    // Allowlists of the project's configuration apply to what is piped in.
+    p.write(".leakhound.toml", "[[allowlist]]\nstopwords = [\"Zq\"]\n");
+    let piped = leakhound()
+        .current_dir(p.path())
+        .args(["scan", "-", "-q"])
+        .write_stdin(format!("{}\n", password(4)))
+        .output()
+        .expect("runs");
+    assert_eq!(piped.status.code(), Some(0));
+    std::fs::remove_file(p.path().join(".leakhound.toml")).expect("rm");
     assert_eq!(
         p.scan_json(&["--config", "ci.toml", "--no-config"]).code,
         0,

@@ -189,7 +189,11 @@ fn scan_stdin(report_args: &ReportArgs) -> Result<Outcome> {
     const NAME: &str = "stdin";
     let started = std::time::Instant::now();
     let cwd = std::env::current_dir().context("cannot find the current directory")?;
-    let (rules, setup) = setup::prepare(report_args, &Place::paths(&[cwd], None))?;
+    // Configuration from the current directory; what is piped in stands at the project root,
+    // so that the root configuration's allowlists apply to it.
+    let root = crate::config::project_root(&cwd);
+    let place = Place::paths(std::slice::from_ref(&cwd), Some(root));
+    let (rules, setup) = setup::prepare(report_args, &place)?;
     let limit = setup.max_file_size;
     let mut data = Vec::new();
     io::stdin()

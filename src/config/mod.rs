@@ -33,8 +33,11 @@ pub const STARTER: &str = include_str!("starter.toml");
 struct Layer {
     /// The path as shown in messages.
     shown: String,
-    /// Its directory, absolute: where its relative paths start.
+    /// Where its allowlists' path globs start, absolute: its own directory, or the project
+    /// root for a file named by `--config` or `LEAKHOUND_CONFIG`.
     dir: PathBuf,
+    /// Its own directory, absolute: where `ignore_file` and `baseline` are found.
+    file_dir: PathBuf,
     text: String,
     file: ConfigFile,
     /// Found beside what is scanned: its allowlists apply only under its directory. Files named
@@ -141,9 +144,12 @@ impl Config {
                 project_root.to_path_buf()
             };
             let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+            let file_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let file_dir = std::fs::canonicalize(&file_dir).unwrap_or(file_dir);
             config.add_layer(Layer {
                 shown,
                 dir,
+                file_dir,
                 text,
                 file,
                 discovered,
@@ -158,6 +164,7 @@ impl Config {
         config.add_layer(Layer {
             shown: shown.to_string(),
             dir: dir.to_path_buf(),
+            file_dir: dir.to_path_buf(),
             text: text.to_string(),
             file: file::parse(shown, text)?,
             discovered: false,
@@ -332,7 +339,13 @@ impl Config {
     pub fn ignore_files(&self) -> Vec<PathBuf> {
         self.layers
             .iter()
-            .filter_map(|l| l.file.triage.ignore_file.as_ref().map(|f| l.dir.join(f)))
+            .filter_map(|l| {
+                l.file
+                    .triage
+                    .ignore_file
+                    .as_ref()
+                    .map(|f| l.file_dir.join(f))
+            })
             .collect()
     }
 
@@ -350,7 +363,7 @@ impl Config {
     pub fn baselines(&self) -> Vec<PathBuf> {
         self.layers
             .iter()
-            .filter_map(|l| l.file.triage.baseline.as_ref().map(|f| l.dir.join(f)))
+            .filter_map(|l| l.file.triage.baseline.as_ref().map(|f| l.file_dir.join(f)))
             .collect()
     }
 

@@ -446,7 +446,7 @@ impl<'a> Walk<'a> {
     fn open_zip(&mut self, path: &str, data: &[u8], depth: usize) -> Result<(), Stop> {
         let mut archive =
             zip::ZipArchive::new(Cursor::new(data)).map_err(|e| Stop::Corrupt(zip_error(&e)))?;
-        self.refuse_overlapping_entries(&mut archive)?;
+        self.refuse_overlapping_entries(&mut archive, data.len() as u64)?;
         for index in 0..archive.len() {
             if self.stopped {
                 return Ok(());
@@ -525,16 +525,26 @@ impl<'a> Walk<'a> {
 
     /// A zip whose entries share their bytes is a bomb (thousands of entries expanding the same
     /// compressed data): it is refused whole before anything is decompressed.
+    /// (An entry whose data would run past the end is damaged: so a claimed compressed size,
+    /// which the ratio limit compares with, is never more than the bytes the entry has.)
     fn refuse_overlapping_entries(
         &self,
         archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+        data_len: u64,
     ) -> Result<(), Stop> {
         let mut spans = Vec::with_capacity(archive.len());
         for index in 0..archive.len() {
             let raw = archive
                 .by_index_raw(index)
                 .map_err(|e| Stop::Corrupt(zip_error(&e)))?;
-            spans.push((raw.header_start(), raw.data_start() + raw.compressed_size()));
+            let end = raw
+                .data_start()
+                .checked_add(raw.compressed_size())
+                .filter(|&end| end <= data_len)
+                .ok_or_else(|| {
+                    Stop::Corrupt("a zip entry's data runs past the end of the archive".to_string())
+                })?;
+            spans.push((raw.header_start(), end));
         }
         spans.sort_unstable();
         if spans.windows(2).any(|w| w[1].0 < w[0].1) {
@@ -982,6 +992,25 @@ mod tests {
             "{:?}",
             r.skips
         );
+    }
+
+    #[test]
+    fn a_compressed_size_past_the_end_is_damage_not_an_overflow() {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(true);
+        w.start_file("x.bin", options).expect("start");
+        w.write_all(SETTINGS).expect("write");
+        let mut zip = w.finish().expect("finish").into_inner();
+        let central = central_entry(&zip, 0);
+        let name_len = u16::from_le_bytes([zip[central + 28], zip[central + 29]]) as usize;
+        let extra = central + 46 + name_len;
+        // Uncompressed, then compressed size in the ZIP64 field.
+        zip[extra + 12..extra + 20].copy_from_slice(&(u64::MAX - 5).to_le_bytes());
+        let r = walked("x.zip", &zip, &Limits::default());
+        assert!(r.members.is_empty());
+        assert_eq!(r.skips[0].1, "corrupt-archive", "{:?}", r.skips);
     }
 
     #[test]

@@ -153,7 +153,13 @@ impl Allowlist {
                 return Some(AllowedBy::Stopword);
             }
         }
-        if let Some(c) = &finding.commit {
+        // A history finding's commit; a release's tree finding carries the commit that brought
+        // it, but it is in the working tree, which no commit allowlist covers.
+        if let Some(c) = finding
+            .commit
+            .as_ref()
+            .filter(|_| finding.origin != Some("tree"))
+        {
             if self
                 .commits
                 .iter()

@@ -250,24 +250,16 @@ impl Triage {
         }
     }
 
-    /// Triages a batch of findings: at least all of one file's (a marker covers a line only
-    /// when all its findings share one secret, which takes the line's other findings to know).
+    /// Triages a batch of findings (decisions are per finding: batches may be of any size).
     pub fn apply(&self, mut findings: Vec<Finding>) -> Triaged {
         self.identify(&mut findings);
-        let ambiguous: Vec<bool> = {
-            let lines = self.lines_with_several_secrets(&findings);
-            findings
-                .iter()
-                .map(|f| lines.contains(&line_key(f)))
-                .collect()
-        };
         let mut triaged = Triaged::default();
-        for (f, on_ambiguous_line) in findings.into_iter().zip(ambiguous) {
+        for f in findings {
             if f.severity < self.min_severity {
                 triaged.below_min_severity += 1;
                 continue;
             }
-            match self.suppression(&f, on_ambiguous_line) {
+            match self.suppression(&f) {
                 Some(suppression) => triaged.suppressed.push(Suppressed {
                     finding: f,
                     suppression,
@@ -278,7 +270,7 @@ impl Triage {
         triaged
     }
 
-    fn suppression(&self, f: &Finding, on_ambiguous_line: bool) -> Option<Suppression> {
+    fn suppression(&self, f: &Finding) -> Option<Suppression> {
         // The file on disk: an archive member is where its archive is.
         let absolute = self.base.as_ref().map(|b| b.join(f.outer_path()));
         for a in &self.allowlists {
@@ -291,7 +283,9 @@ impl Triage {
             }
         }
         if let Some(marker) = self.marker_on(f) {
-            if !on_ambiguous_line {
+            // A marker covers a line while all its findings share one secret: a second secret
+            // put on an allowed line is reported, and so is the first.
+            if !f.shares_line {
                 return Some(Suppression {
                     kind: SuppressionKind::Inline,
                     reason: None,
@@ -323,38 +317,6 @@ impl Triage {
             .find(|m| line.contains(m.as_str()))
             .map(String::as_str)
     }
-
-    /// The marked lines on which findings have more than one secret: a marker there allows
-    /// none of them, so that a second secret put on an allowed line is still reported.
-    fn lines_with_several_secrets<'f>(&self, findings: &'f [Finding]) -> HashSet<LineKey<'f>> {
-        let mut first_secret: HashMap<LineKey<'f>, &'f str> = HashMap::new();
-        let mut ambiguous = HashSet::new();
-        for f in findings.iter().filter(|f| self.marker_on(f).is_some()) {
-            let key = line_key(f);
-            let secret = f.secret.expose();
-            match first_secret.get(&key) {
-                Some(&other) if other != secret => {
-                    ambiguous.insert(key);
-                }
-                Some(_) => {}
-                None => {
-                    first_secret.insert(key, secret);
-                }
-            }
-        }
-        ambiguous
-    }
-}
-
-/// A line of a file (of one commit, for history findings).
-type LineKey<'f> = (&'f str, usize, Option<&'f str>);
-
-fn line_key(f: &Finding) -> LineKey<'_> {
-    (
-        &f.path,
-        f.line,
-        f.commit.as_ref().map(|c| c.commit.as_str()),
-    )
 }
 
 #[cfg(test)]
