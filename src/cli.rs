@@ -68,7 +68,7 @@ pub struct IgnoreAddArgs {
 
 #[derive(Debug, Args)]
 pub struct IgnoreCheckArgs {
-    /// The directory whose ignore file is checked, by scanning it.
+    /// A directory of the project whose ignore file is checked (the whole project is scanned).
     #[arg(value_name = "PATH", default_value = ".")]
     pub path: PathBuf,
 
@@ -76,7 +76,8 @@ pub struct IgnoreCheckArgs {
     #[arg(long)]
     pub git: bool,
 
-    /// Remove the stale entries from the ignore file (other lines are kept as they are).
+    /// Remove the stale entries from the ignore file (other lines are kept as they are); in a
+    /// git repository the history is scanned too, so that no entry it still needs goes.
     #[arg(long)]
     pub prune: bool,
 

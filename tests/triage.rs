@@ -301,6 +301,7 @@ fn ignore_entries_hide_one_secret_in_one_file_only() {
 #[test]
 fn ignore_check_lists_stale_entries() {
     let p = Project::new();
+    p.git_init();
     p.write("app.env", &format!("T = \"{}\"\n", token(6)));
     let fp = p.scan_json(&[]).json()[0]["fingerprint"]
         .as_str()
@@ -324,6 +325,58 @@ fn ignore_check_lists_stale_entries() {
             .contains(&format!(".leakhoundignore:3: {fp}  # fixture")),
         "{}",
         check.stdout
+    );
+
+    // Checked from a subdirectory, an entry for a file elsewhere in the project is not stale.
+    p.write("keep/app.env", &format!("K = \"{}\"\n", token(60)));
+    let found = p.scan_json(&[]).json();
+    let keep = open(&found)[0]["fingerprint"]
+        .as_str()
+        .expect("fp")
+        .to_string();
+    p.run(&["ignore", "add", &keep]);
+    p.write("sub/other.txt", "x\n");
+    let prune = p.run_in(&p.path().join("sub"), &["ignore", "check", "--prune"]);
+    assert_eq!(prune.code, 0, "{}", prune.stdout);
+    assert!(
+        prune.stdout.contains("removed 1 stale entry"),
+        "{}",
+        prune.stdout
+    );
+    let left = std::fs::read_to_string(p.path().join(".leakhoundignore")).expect("kept");
+    assert!(
+        !left.contains(&fp) && left.starts_with("# "),
+        "comments stay: {left}"
+    );
+    assert!(left.contains(&keep), "{left}");
+    assert_eq!(p.run(&["ignore", "check"]).code, 0);
+}
+
+#[test]
+fn pruning_keeps_entries_that_only_the_history_needs() {
+    let p = Project::new();
+    p.git_init();
+    p.write("app.env", &format!("T = \"{}\"\n", token(61)));
+    p.commit_all("one");
+    let fp = p.scan_json(&[]).json()[0]["fingerprint"]
+        .as_str()
+        .expect("fp")
+        .to_string();
+    p.run(&["ignore", "add", &fp, "--reason", "rotated"]);
+    p.write("app.env", "T = \"\"\n");
+    p.commit_all("two");
+    assert_eq!(
+        p.run(&["ignore", "check"]).code,
+        1,
+        "stale in the working tree"
+    );
+    let prune = p.run(&["ignore", "check", "--prune"]);
+    assert_eq!(prune.code, 0, "{}", prune.stdout);
+    assert!(prune.stdout.contains("0 stale"), "{}", prune.stdout);
+    assert_eq!(
+        p.run(&["git", ".", "-q"]).code,
+        0,
+        "the entry still covers the history"
     );
 }
 

@@ -47,11 +47,16 @@ pub fn ignore_add(args: &IgnoreAddArgs) -> Result<Outcome> {
 /// `ignore check [PATH] [--git]`: scans, and lists the ignore file's entries that match no
 /// finding any more (exit 1 if there are any), so that the file does not rot.
 pub fn ignore_check(args: &IgnoreCheckArgs) -> Result<Outcome> {
-    let paths = [args.path.clone()];
     std::fs::metadata(&args.path)
         .with_context(|| format!("cannot scan {}", args.path.display()))?;
-    let base = fs_source::report_base(&paths);
-    let place = Place::paths(&paths, base.clone());
+    // Entries are the project's, whichever directory of it PATH is: the whole project is
+    // scanned, or an entry for a file elsewhere in it would look stale.
+    let given = [args.path.clone()];
+    let project = config::project_root(&fs_source::report_base(&given).unwrap_or_default());
+    let paths = [project.clone()];
+    let place = Place::paths(&paths, Some(project.clone()));
+    // Pruning must not drop an entry for a secret that lives only in history.
+    let with_history = args.git || (args.prune && config::git_root(&project).is_some());
     // A scan as `scan PATH` would run it, with the configuration's defaults.
     let report_args = ReportArgs {
         config: args.config.clone(),
@@ -68,8 +73,8 @@ pub fn ignore_check(args: &IgnoreCheckArgs) -> Result<Outcome> {
         pipeline::scan_tree(&engine, &setup, &paths, &WalkOptions::default(), &|_| {});
     setup.triage.identify(&mut findings);
     let mut seen: HashSet<String> = findings.into_iter().map(|f| f.fingerprint).collect();
-    if args.git {
-        seen.extend(history_fingerprints(&args.path, &engine, &setup)?);
+    if with_history {
+        seen.extend(history_fingerprints(&project, &engine, &setup)?);
     }
     let stale: Vec<_> = entries
         .iter()
@@ -111,7 +116,7 @@ pub fn ignore_check(args: &IgnoreCheckArgs) -> Result<Outcome> {
         )
         .ok();
     }
-    let scope = if args.git {
+    let scope = if with_history {
         "the working tree or the history"
     } else {
         "the working tree (--git: the history too)"

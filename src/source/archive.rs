@@ -150,9 +150,24 @@ pub fn walk(name: &str, data: &[u8], limits: &Limits, visitor: &mut dyn Visitor)
         bytes_left: &bytes_left,
         members_left: limits.max_members,
         stopped: false,
+        handed: 0,
         visitor,
     };
-    walk.content(name, data, 0);
+    let Some(format) = Format::sniff(data) else {
+        walk.visitor.member(name, data);
+        return;
+    };
+    let result = match format {
+        Format::Zip => walk.open_zip(name, data, 1),
+        _ => walk.open_reader(name, &mut Cursor::new(data), format, 1),
+    };
+    match result {
+        // Not an archive after all (a text file that starts like one): its content is scanned.
+        Err(Stop::Corrupt(_)) if walk.handed == 0 && super::decode::text_of(data).is_some() => {
+            walk.visitor.member(name, data)
+        }
+        result => walk.settle(name, result),
+    }
 }
 
 /// One outermost archive's walk: what is left of its budget.
@@ -162,6 +177,8 @@ struct Walk<'a> {
     members_left: u64,
     /// A limit of the whole archive was hit: the walk stops, and said so.
     stopped: bool,
+    /// Members handed to the visitor so far.
+    handed: usize,
     visitor: &'a mut dyn Visitor,
 }
 
@@ -223,7 +240,10 @@ impl<'a> Walk<'a> {
                 self.visitor.skip(path, reason);
             }
             Some(format) => self.open(path, data, format, depth + 1),
-            None => self.visitor.member(path, data),
+            None => {
+                self.handed += 1;
+                self.visitor.member(path, data)
+            }
         }
     }
 
@@ -257,10 +277,7 @@ impl<'a> Walk<'a> {
                 "a zip cannot be read as a stream".to_string(),
             )),
             _ => match decoder(format, input) {
-                Ok(decoder) => {
-                    let mut stream = self.metered(decoder, Some(&consumed), None);
-                    self.open_stream(path, &mut stream, depth)
-                }
+                Ok(mut decoder) => self.open_stream(path, &mut decoder, &consumed, depth),
                 Err(e) => Err(Stop::Corrupt(one_line(&e.to_string()))),
             },
         }
@@ -330,7 +347,7 @@ impl<'a> Walk<'a> {
 
     /// A reader that charges what `inner` produces to the archive's byte budget, and stops it
     /// when it expands more than the ratio limit over `consumed` (bytes read from its input so
-    /// far) or `compressed` (a zip member's compressed size).
+    /// far) or `compressed` (a zip member's compressed size); with neither, only the budget.
     fn metered<'r, R: Read>(
         &self,
         inner: R,
@@ -353,11 +370,22 @@ impl<'a> Walk<'a> {
 
     /// A compression stream: a tar inside is walked as it decompresses; anything else is read
     /// whole (within the limits) and looked at again.
-    fn open_stream(&mut self, path: &str, stream: &mut dyn Read, depth: usize) -> Result<(), Stop> {
+    ///
+    /// `consumed` counts the compressed bytes read so far, for the ratio limit. A tar inside is
+    /// not judged by the ratio of the whole stream, which says nothing of the member being read
+    /// (a first member of zeros would stop the rest): its members are held to the member size
+    /// limit and the archive's byte budget, and a compressed member to its own ratio.
+    fn open_stream(
+        &mut self,
+        path: &str,
+        decoder: &mut dyn Read,
+        consumed: &Cell<u64>,
+        depth: usize,
+    ) -> Result<(), Stop> {
         // Enough of the start to recognise a tar header, then put back in front.
-        let head = read_head(stream)?;
+        let head = read_head(decoder)?;
         let is_tar = is_tar_header(&head);
-        let mut stream = Cursor::new(head).chain(stream);
+        let rest = Cursor::new(head).chain(decoder);
         if is_tar {
             if depth >= self.limits.max_depth {
                 return Err(Stop::Limit(format!(
@@ -365,8 +393,10 @@ impl<'a> Walk<'a> {
                     self.limits.max_depth
                 )));
             }
+            let mut stream = self.metered(rest, None, None);
             return self.open_tar(path, &mut stream, depth + 1);
         }
+        let mut stream = self.metered(rest, Some(consumed), None);
         let data = self.read_member(&mut stream, path)?;
         if let Some(data) = data {
             // The stream's content is the file itself: no name of its own.
@@ -920,6 +950,30 @@ mod tests {
     }
 
     #[test]
+    fn a_text_file_that_only_starts_like_an_archive_is_scanned_as_text() {
+        let text = b"PK\x03\x04 is how a zip starts; TOKEN = 'x'\n";
+        let r = walked("notes.txt", text, &Limits::default());
+        assert_eq!(paths(&r), vec!["notes.txt"]);
+        assert!(r.skips.is_empty());
+        // A damaged archive that is binary stays a damaged archive.
+        let r = walked("bad.zip", b"PK\x03\x04\0\0\0 truncated", &Limits::default());
+        assert_eq!(r.skips[0].1, "corrupt-archive");
+    }
+
+    #[test]
+    fn a_compressible_first_member_does_not_hide_the_rest_of_a_tarball() {
+        let zeros = vec![0u8; 16 << 20];
+        let tar = tar_of(&[("zeros.img", &zeros), ("app/.env", SETTINGS)]);
+        for (name, data) in [("a.tar.gz", gz(&tar)), ("a.tar.xz", xz(&tar))] {
+            let r = walked(name, &data, &Limits::default());
+            assert_eq!(
+                paths(&r),
+                vec![format!("{name}!zeros.img"), format!("{name}!app/.env")]
+            );
+        }
+    }
+
+    #[test]
     fn a_bomb_member_is_skipped_and_the_next_member_is_still_read() {
         let bomb = gz(&vec![0u8; 8 << 20]);
         let zip = zip_of(&[("bomb.gz", &bomb), ("app.env", SETTINGS)]);
@@ -1037,7 +1091,7 @@ mod tests {
 
         let r = walked(
             "bad.zip",
-            b"PK\x03\x04 not really a zip",
+            b"PK\x03\x04\0 not really a zip",
             &Limits::default(),
         );
         assert_eq!(r.skips[0].1, "corrupt-archive");
