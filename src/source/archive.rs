@@ -435,7 +435,7 @@ impl<'a> Walk<'a> {
     }
 
     fn open_tar(&mut self, path: &str, reader: &mut dyn Read, depth: usize) -> Result<(), Stop> {
-        let mut archive = tar::Archive::new(reader);
+        let mut archive = tar::Archive::new(TarGuard::new(reader));
         let entries = archive.entries().map_err(|e| Stop::from_io(&e))?;
         for entry in entries {
             if self.stopped {
@@ -617,6 +617,84 @@ fn decoder<'r, R: Read + 'r>(format: Format, input: R) -> io::Result<Box<dyn Rea
             return Err(io::Error::other("not a compression stream"));
         }
     })
+}
+
+/// The largest tar metadata entry (a PAX header, a GNU long name) let through: the tar crate
+/// reads such an entry whole, before any member limit can apply.
+const MAX_TAR_METADATA: u64 = 1 << 20;
+
+/// Follows the tar headers in the bytes passing through it, and refuses a metadata entry (PAX
+/// `x`/`g`, GNU `L`/`K`) larger than [`MAX_TAR_METADATA`]: a 300 MB "long name" would
+/// otherwise be read into memory whole, whatever the limits.
+struct TarGuard<R> {
+    inner: R,
+    header: [u8; 512],
+    filled: usize,
+    /// Bytes of entry data still to pass before the next header.
+    skip: u64,
+}
+
+impl<R> TarGuard<R> {
+    fn new(inner: R) -> TarGuard<R> {
+        TarGuard {
+            inner,
+            header: [0; 512],
+            filled: 0,
+            skip: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for TarGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut at = 0;
+        while at < n {
+            if self.skip > 0 {
+                let k = (n - at).min(usize::try_from(self.skip).unwrap_or(usize::MAX));
+                self.skip -= k as u64;
+                at += k;
+                continue;
+            }
+            let k = (n - at).min(512 - self.filled);
+            self.header[self.filled..self.filled + k].copy_from_slice(&buf[at..at + k]);
+            self.filled += k;
+            at += k;
+            if self.filled == 512 {
+                self.filled = 0;
+                let size = tar_size(&self.header[124..136]).unwrap_or(0);
+                if matches!(self.header[156], b'x' | b'g' | b'L' | b'K') && size > MAX_TAR_METADATA
+                {
+                    return Err(io::Error::other(LimitHit {
+                        what: format!(
+                            "a tar metadata entry (PAX header or long name) of {size} bytes"
+                        ),
+                        whole: false,
+                    }));
+                }
+                self.skip = size.div_ceil(512).saturating_mul(512);
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// A tar header's size field: octal digits (space or NUL padded), or GNU's base-256.
+fn tar_size(field: &[u8]) -> Option<u64> {
+    if field.first().is_some_and(|b| b & 0x80 != 0) {
+        return field[1..]
+            .iter()
+            .try_fold(u64::from(field[0] & 0x7f), |n, &b| {
+                n.checked_mul(256).map(|n| n | u64::from(b))
+            });
+    }
+    let digits: Vec<u8> = field
+        .iter()
+        .copied()
+        .skip_while(|&b| b == b' ' || b == 0)
+        .take_while(u8::is_ascii_digit)
+        .collect();
+    u64::from_str_radix(std::str::from_utf8(&digits).ok()?, 8).ok()
 }
 
 /// Counts the bytes read through it.
@@ -1111,6 +1189,26 @@ mod tests {
         let tar = b.into_inner().expect("tar");
         let r = walked("t.tar", &tar, &Limits::default());
         assert_eq!(paths(&r), vec!["t.tar!../../etc/evil\\u{1b}[31m.env"]);
+    }
+
+    #[test]
+    fn a_huge_tar_long_name_is_refused_before_it_is_read() {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::GNULongName);
+        h.set_size(64 << 20);
+        h.as_gnu_mut().expect("gnu").name[..13].copy_from_slice(b"././@LongLink");
+        h.set_cksum();
+        let mut tar = h.as_bytes().to_vec();
+        tar.extend(std::iter::repeat_n(b'a', 64 << 20));
+        let r = walked("long.tar", &tar, &Limits::default());
+        assert!(r.members.is_empty());
+        assert!(r.skips[0].2.contains("metadata entry"), "{:?}", r.skips);
+        // Ordinary tars, PAX headers included, pass the guard untouched.
+        assert_eq!(tar_size(b"00000001000\0"), Some(512));
+        assert_eq!(
+            tar_size(&[0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]),
+            Some(256)
+        );
     }
 
     #[test]
