@@ -239,3 +239,17 @@ fn the_pre_push_hook_stops_a_secret_on_a_branch_or_a_tag() {
     assert_eq!(code, 0);
     assert!(stdout.contains("removed the pre-push hook"), "{stdout}");
 }
+
+#[test]
+fn an_artifact_inside_the_work_tree_is_scanned_once_as_an_artifact() {
+    let dir = repository();
+    let d = dir.path();
+    write(d, "dist/app.env", &format!("T = \"{}\"\n", token(47)));
+    let (_, stdout, stderr) = run(d, &["release", "--artifacts", "dist", "-f", "json"]);
+    let dist: Vec<(String, String)> = findings(&stdout)
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("dist/"))
+        .collect();
+    assert_eq!(dist, vec![("dist/app.env".into(), "artifact".into())]);
+    assert!(stderr.contains("(artifact 1)"), "the tree line says why: {stderr}");
+}

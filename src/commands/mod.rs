@@ -160,7 +160,7 @@ fn scan(args: &ScanArgs) -> Result<Outcome> {
         }
     };
     let (findings, mut stats) =
-        pipeline::scan_tree(&engine, &setup, &args.paths, &walk_options, &on_file);
+        pipeline::scan_tree(&engine, &setup, &args.paths, &[], &walk_options, &on_file);
     let stream_error = stream.into_inner().unwrap_or_else(|e| e.into_inner()).1;
     stats.elapsed = started.elapsed();
     if let Some(e) = stream_error {

@@ -15,14 +15,16 @@ use crate::scan::{self, FileOptions, OnFile, Stats};
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
 use crate::source::git_history::{self, BlobReader, History};
-use crate::source::Skipped;
+use crate::source::{SkipReason, Skipped};
 
 /// Walks `paths` and scans each file as the walk finds it (`on_file` sees each file's
-/// findings at once); paths an allowlist names are left out and counted.
+/// findings at once); paths an allowlist names, and the `artifacts` (absolute) that a release
+/// scans on their own, are left out and counted.
 pub fn scan_tree(
     engine: &Engine,
     setup: &Setup,
     paths: &[PathBuf],
+    artifacts: &[PathBuf],
     walk_options: &WalkOptions,
     on_file: &OnFile<'_>,
 ) -> (Vec<Finding>, Stats) {
@@ -31,9 +33,16 @@ pub fn scan_tree(
         archives: setup.archives.clone(),
     };
     let triage = &setup.triage;
-    let exclude =
-        |path: &Path, is_dir: bool| triage.excludes_path(path, is_dir).map(str::to_string);
-    let exclude: Option<&fs_source::Exclude<'_>> = triage.has_path_allowlists().then_some(&exclude);
+    let exclude = |path: &Path, is_dir: bool| {
+        if artifacts.iter().any(|a| path.starts_with(a)) {
+            return Some(SkipReason::Artifact);
+        }
+        triage
+            .excludes_path(path, is_dir)
+            .map(|by| SkipReason::Allowlisted { by: by.to_string() })
+    };
+    let exclude: Option<&fs_source::Exclude<'_>> =
+        (triage.has_path_allowlists() || !artifacts.is_empty()).then_some(&exclude);
     // Files are scanned as the walk finds them (the walk takes a sixth of a scan of many small
     // files); findings and skips are sorted at the end, so the output does not depend on it.
     let (walk_skips, findings, mut stats) =

@@ -59,8 +59,20 @@ pub fn release(args: &ReleaseArgs) -> Result<Outcome> {
             .unwrap_or_else(rayon::current_num_threads),
         ..WalkOptions::default()
     };
-    let (tree, tree_stats) =
-        pipeline::scan_tree(&engine, &setup, std::slice::from_ref(&root), &walk, &|_| {});
+    // Artifacts inside the work tree are scanned as artifacts, not again as part of the tree.
+    let artifact_dirs: Vec<PathBuf> = args
+        .artifacts
+        .iter()
+        .filter_map(|a| std::fs::canonicalize(a).ok())
+        .collect();
+    let (tree, tree_stats) = pipeline::scan_tree(
+        &engine,
+        &setup,
+        std::slice::from_ref(&root),
+        &artifact_dirs,
+        &walk,
+        &|_| {},
+    );
     let (artifacts, artifact_stats) = if args.artifacts.is_empty() {
         (Vec::new(), Stats::default())
     } else {
@@ -70,7 +82,7 @@ pub fn release(args: &ReleaseArgs) -> Result<Outcome> {
             ..walk.clone()
         };
         let (found, mut stats) =
-            pipeline::scan_tree(&engine, &setup, &args.artifacts, &everything, &|_| {});
+            pipeline::scan_tree(&engine, &setup, &args.artifacts, &[], &everything, &|_| {});
         let base = fs_source::report_base(&args.artifacts);
         let found = found
             .into_iter()

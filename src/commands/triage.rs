@@ -69,8 +69,14 @@ pub fn ignore_check(args: &IgnoreCheckArgs) -> Result<Outcome> {
         entries.extend(ignore_file::read(f)?);
     }
     let engine = Engine::new(rules)?;
-    let (mut findings, _) =
-        pipeline::scan_tree(&engine, &setup, &paths, &WalkOptions::default(), &|_| {});
+    let (mut findings, _) = pipeline::scan_tree(
+        &engine,
+        &setup,
+        &paths,
+        &[],
+        &WalkOptions::default(),
+        &|_| {},
+    );
     setup.triage.identify(&mut findings);
     let mut seen: HashSet<String> = findings.into_iter().map(|f| f.fingerprint).collect();
     if with_history {

@@ -15,10 +15,10 @@ use super::{Contents, SkipReason, Skipped};
 /// Files at least this large are memory-mapped rather than read.
 const MMAP_THRESHOLD: u64 = 4 * 1024 * 1024;
 
-/// Asked of each path the walk meets (absolute, and whether it is a directory): the name of what
-/// excludes it, if something does (a configuration's path allowlist). An excluded directory is
-/// not entered. Each exclusion is reported as a skip, never silent.
-pub type Exclude<'a> = dyn Fn(&Path, bool) -> Option<String> + Sync + 'a;
+/// Asked of each path the walk meets (absolute, and whether it is a directory): why it is left
+/// out, if it is (a configuration's path allowlist names it). An excluded directory is not
+/// entered. Each exclusion is reported as a skip, never silent.
+pub type Exclude<'a> = dyn Fn(&Path, bool) -> Option<SkipReason> + Sync + 'a;
 
 /// How to walk.
 #[derive(Debug, Clone)]
@@ -144,13 +144,13 @@ pub fn walk_each_excluding(
                 Ok(entry) => {
                     let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
                     // A root itself is never excluded: it was asked for by name.
-                    if let Some(by) = exclude
+                    if let Some(reason) = exclude
                         .filter(|_| entry.depth() > 0)
                         .and_then(|ex| namer.absolute(entry.path()).and_then(|a| ex(&a, is_dir)))
                     {
                         lock(skipped).push(Skipped {
                             path: namer.name(entry.path()),
-                            reason: SkipReason::Allowlisted { by },
+                            reason,
                         });
                         return WalkState::Skip;
                     }

@@ -62,6 +62,8 @@ pub enum SkipReason {
     CorruptArchive { error: String },
     /// An encrypted archive member: its content cannot be read without the password.
     Encrypted,
+    /// Given to `release` as an artifact: scanned as such, not again as part of the tree.
+    Artifact,
     /// A configuration's allowlist names the path (a directory: all below it), so it was not
     /// walked; `by` names the allowlist.
     Allowlisted { by: String },
@@ -70,7 +72,7 @@ pub enum SkipReason {
 impl SkipReason {
     /// A short, stable label for summaries: `binary`, `too-large`, `unreadable`, `walk-error`,
     /// `missing-object`, `corrupt-object`, `submodule`, `shallow-history`, `allowlisted`,
-    /// `archive-limit`, `corrupt-archive`, `encrypted`.
+    /// `archive-limit`, `corrupt-archive`, `encrypted`, `artifact`.
     pub fn label(&self) -> &'static str {
         match self {
             SkipReason::Binary => "binary",
@@ -82,6 +84,7 @@ impl SkipReason {
             SkipReason::Submodule { .. } => "submodule",
             SkipReason::ShallowHistory { .. } => "shallow-history",
             SkipReason::Allowlisted { .. } => "allowlisted",
+            SkipReason::Artifact => "artifact",
             SkipReason::ArchiveLimit { .. } => "archive-limit",
             SkipReason::CorruptArchive { .. } => "corrupt-archive",
             SkipReason::Encrypted => "encrypted",
@@ -91,7 +94,10 @@ impl SkipReason {
     /// Is this a skip that people asked for (binary files, allowlisted paths), which reports
     /// count rather than list?
     pub fn is_expected(&self) -> bool {
-        matches!(self, SkipReason::Binary | SkipReason::Allowlisted { .. })
+        matches!(
+            self,
+            SkipReason::Binary | SkipReason::Allowlisted { .. } | SkipReason::Artifact
+        )
     }
 
     /// Does this say that part of a git repository could not be read? (The summary names each.)
@@ -126,6 +132,7 @@ impl SkipReason {
                 "history is cut: shallow clone, the parents of commit {commit} were not fetched"
             ),
             SkipReason::Allowlisted { by } => format!("allowlisted by {by}"),
+            SkipReason::Artifact => "scanned as a release artifact".to_string(),
             SkipReason::ArchiveLimit { limit } => format!("archive not opened further: {limit}"),
             SkipReason::CorruptArchive { error } => {
                 format!("damaged or unreadable archive: {error}")
