@@ -251,5 +251,8 @@ fn an_artifact_inside_the_work_tree_is_scanned_once_as_an_artifact() {
         .filter(|(p, _)| p.starts_with("dist/"))
         .collect();
     assert_eq!(dist, vec![("dist/app.env".into(), "artifact".into())]);
-    assert!(stderr.contains("(artifact 1)"), "the tree line says why: {stderr}");
+    assert!(
+        stderr.contains("(artifact 1)"),
+        "the tree line says why: {stderr}"
+    );
 }

@@ -31,7 +31,7 @@ use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
 use crate::source::git_history::BlobReader;
 use crate::source::staged;
-use crate::source::{SkipReason, Skipped};
+use crate::source::SkipReason;
 use crate::summary;
 use crate::triage::{baseline, Triaged};
 use setup::{Place, Setup};
@@ -208,55 +208,32 @@ fn scan_stdin(report_args: &ReportArgs) -> Result<Outcome> {
             decode_depth: setup.decode_depth,
         },
     )?;
-    let piped_archive = setup
+    // What is piped in is one file, or the members of an archive (named `stdin!member`).
+    let tally = scan::Tally::default();
+    let mut findings = if data.len() as u64 > limit {
+        // Only the first `limit + 1` bytes were read: the input is at least that large.
+        let size = data.len() as u64;
+        tally.skip(NAME.to_string(), SkipReason::TooLarge { size, limit });
+        Vec::new()
+    } else if let Some(limits) = setup
         .archives
         .as_ref()
-        .filter(|_| data.len() as u64 <= limit && archive::Format::sniff(&data).is_some());
-    if let Some(limits) = piped_archive {
-        // A piped tarball or wheel: its members, named `stdin!member`.
-        let tally = scan::Tally::default();
-        let mut found = scan::scan_archive(&engine, NAME, &data, limits, &tally);
-        let (found, mut stats) = tally.finish(&mut found, None);
-        stats.elapsed = started.elapsed();
-        let out = open_output(report_args.output.as_deref())?;
-        let finished = Finished {
-            engine: &engine,
-            stats: &stats,
-            triaged: setup.triage.apply(found),
-            root: None,
-            revision: None,
-            streamed: false,
-            release: None,
-        };
-        return finish(report_args, &setup, out, &finished);
-    }
-    let mut stats = Stats::default();
-    let mut skip = |reason| {
-        stats.skipped.push(Skipped {
-            path: NAME.to_string(),
-            reason,
-        })
-    };
-    let findings = if data.len() as u64 > limit {
-        // Only the first `limit + 1` bytes were read: the input is at least that large.
-        skip(SkipReason::TooLarge {
-            size: data.len() as u64,
-            limit,
-        });
-        Vec::new()
+        .filter(|_| archive::Format::sniff(&data).is_some())
+    {
+        scan::scan_archive(&engine, NAME, &data, limits, &tally)
     } else {
         match scan::scan_content(&engine, NAME, &data) {
             Ok(found) => {
-                stats.files_scanned = 1;
-                stats.bytes_scanned = data.len() as u64;
+                tally.scanned(data.len() as u64);
                 found
             }
             Err(reason) => {
-                skip(reason);
+                tally.skip(NAME.to_string(), reason);
                 Vec::new()
             }
         }
     };
+    let (findings, mut stats) = tally.finish(&mut findings, None);
     stats.elapsed = started.elapsed();
     let out = open_output(report_args.output.as_deref())?;
     let finished = Finished {
