@@ -204,11 +204,6 @@ impl Config {
         Ok(())
     }
 
-    /// The configuration files in force, as shown in messages.
-    pub fn files(&self) -> Vec<&str> {
-        self.layers.iter().map(|l| l.shown.as_str()).collect()
-    }
-
     /// Adds the configurations' rules to `rules`, then disables rules and changes severities;
     /// an unknown rule id is an error that names the file, the key and the line.
     pub fn apply_to(&self, rules: &mut RuleSet) -> Result<(), anyhow::Error> {
@@ -365,11 +360,6 @@ impl Config {
             .iter()
             .filter_map(|l| l.file.triage.baseline.as_ref().map(|f| l.file_dir.join(f)))
             .collect()
-    }
-
-    /// The allowlists, compiled.
-    pub fn allowlists(&self) -> &[Allowlist] {
-        &self.allowlists
     }
 
     /// Takes the allowlists out (for the triage stage, which owns them).

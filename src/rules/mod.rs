@@ -11,7 +11,6 @@ mod single_line;
 mod spec;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use regex_automata::meta::{Cache, Regex};
@@ -32,11 +31,6 @@ pub const DEFAULT_WINDOW_AFTER: usize = 256;
 /// Why a rule set could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
-    #[error("cannot read rule file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
     #[error("malformed rule file {path}: {message}")]
     Parse { path: String, message: String },
     #[error("rule '{id}' in {path}: {message}")]
@@ -489,26 +483,6 @@ impl RuleSet {
                 .map(|i| embedded::FACTS[i].1);
         }
         Ok(set)
-    }
-
-    /// The embedded rules plus those of each user rule file.
-    pub fn load(user_files: &[impl AsRef<Path>]) -> Result<RuleSet, RuleError> {
-        let mut set = RuleSet::embedded()?;
-        for path in user_files {
-            set.add_file(path.as_ref())?;
-        }
-        Ok(set)
-    }
-
-    /// Adds the rules of a user rule file; their regexes are compiled now, so that a broken one
-    /// is reported before the scan starts.
-    pub fn add_file(&mut self, path: &Path) -> Result<(), RuleError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| RuleError::Read {
-            path: shown.clone(),
-            source,
-        })?;
-        self.add_toml(&shown, &text, true)
     }
 
     /// Parses and validates rules from TOML text. `compile_now` compiles every regex of each

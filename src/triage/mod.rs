@@ -221,11 +221,6 @@ impl Triage {
         self
     }
 
-    /// The ignore file's entries.
-    pub fn ignored(&self) -> impl Iterator<Item = &Entry> {
-        self.ignored.values()
-    }
-
     /// Whether a walk may leave out `absolute` (a configuration allowlists the path).
     pub fn excludes_path(&self, absolute: &Path, is_dir: bool) -> Option<&str> {
         self.allowlists
