@@ -290,21 +290,45 @@ fn scan_file(
             None => skip(SkipReason::TooLarge { size, limit }),
         },
         Err(reason) => skip(reason),
-        Ok(contents) => match &options.archives {
-            Some(limits) if Format::sniff(&contents).is_some() => {
-                scan_archive(engine, &entry.path, &contents, limits, tally)
-            }
-            _ => match scan_content(engine, &entry.path, &contents) {
-                Ok(found) => {
-                    tally.scanned(contents.len() as u64);
-                    found
-                }
-                Err(reason) => skip(reason),
-            },
-        },
+        Ok(contents) => scan_data(
+            engine,
+            &entry.path,
+            &contents,
+            options.archives.as_ref(),
+            tally,
+        ),
     };
     READ_BUFFER.set(buffer);
     found
+}
+
+/// The archive limits to open `data` with, when it is an archive and archives are opened.
+pub fn archive_to_open<'l>(archives: Option<&'l Limits>, data: &[u8]) -> Option<&'l Limits> {
+    archives.filter(|_| Format::sniff(data).is_some())
+}
+
+/// Scans `data`, known as `path`: an archive's members (with `archives`), or else the content
+/// itself, counting what was scanned and what was not in `tally`.
+pub fn scan_data(
+    engine: &Engine,
+    path: &str,
+    data: &[u8],
+    archives: Option<&Limits>,
+    tally: &Tally,
+) -> Vec<Finding> {
+    if let Some(limits) = archive_to_open(archives, data) {
+        return scan_archive(engine, path, data, limits, tally);
+    }
+    match scan_content(engine, path, data) {
+        Ok(found) => {
+            tally.scanned(data.len() as u64);
+            found
+        }
+        Err(reason) => {
+            tally.skip(path.to_string(), reason);
+            Vec::new()
+        }
+    }
 }
 
 /// Scans the members of the archive `data`, known as `path`: each member's findings are named

@@ -26,7 +26,6 @@ use crate::hook::{self, HookKind, Installed, Uninstalled};
 use crate::progress::Progress;
 use crate::report::{self, Format, ReportContext, Revision};
 use crate::scan::{self, Stats};
-use crate::source::archive;
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
 use crate::source::git_history::BlobReader;
@@ -215,23 +214,8 @@ fn scan_stdin(report_args: &ReportArgs) -> Result<Outcome> {
         let size = data.len() as u64;
         tally.skip(NAME.to_string(), SkipReason::TooLarge { size, limit });
         Vec::new()
-    } else if let Some(limits) = setup
-        .archives
-        .as_ref()
-        .filter(|_| archive::Format::sniff(&data).is_some())
-    {
-        scan::scan_archive(&engine, NAME, &data, limits, &tally)
     } else {
-        match scan::scan_content(&engine, NAME, &data) {
-            Ok(found) => {
-                tally.scanned(data.len() as u64);
-                found
-            }
-            Err(reason) => {
-                tally.skip(NAME.to_string(), reason);
-                Vec::new()
-            }
-        }
+        scan::scan_data(&engine, NAME, &data, setup.archives.as_ref(), &tally)
     };
     let (findings, mut stats) = tally.finish(&mut findings, None);
     stats.elapsed = started.elapsed();

@@ -16,11 +16,11 @@ use std::path::Path;
 use git2::{Oid, Repository};
 use rayon::prelude::*;
 
-use super::{scan_archive, scan_bytes, Stats, Tally};
+use super::{archive_to_open, scan_archive, scan_bytes, Stats, Tally};
 use crate::engine::Engine;
 use crate::finding::{fingerprint, CommitInfo, Finding, Secret};
 use crate::progress::Progress;
-use crate::source::archive::{Format, Limits};
+use crate::source::archive::Limits;
 use crate::source::decode;
 use crate::source::git::commit_meta;
 use crate::source::git_history::{BlobReader, History};
@@ -48,7 +48,7 @@ pub fn scan_history(
             let path = &history.paths[blob.appearances[0].path as usize];
             let outcome = reader.with_blob(blob.id, |data| {
                 let len = data.len() as u64;
-                if let Some(limits) = archives.filter(|_| Format::sniff(data).is_some()) {
+                if let Some(limits) = archive_to_open(archives, data) {
                     // Each member counts as scanned on its own.
                     return Ok((scan_archive(engine, path, data, limits, &tally), len, false));
                 }
@@ -222,7 +222,7 @@ impl Contents<'_> {
         let secrets = self.extra.entry(blob).or_insert_with(|| {
             reader
                 .with_blob(blob, |data| {
-                    let found = match archives.filter(|_| Format::sniff(data).is_some()) {
+                    let found = match archive_to_open(archives, data) {
                         Some(limits) => scan_archive(engine, "", data, limits, &Tally::default()),
                         None => decode::text_of(data)
                             .map(|text| scan_bytes(engine, "", &text))

@@ -7,10 +7,10 @@
 
 use rayon::prelude::*;
 
-use super::{scan_archive, scan_bytes, Stats, Tally};
+use super::{archive_to_open, scan_archive, scan_bytes, Stats, Tally};
 use crate::engine::Engine;
 use crate::finding::Finding;
-use crate::source::archive::{Format, Limits};
+use crate::source::archive::Limits;
 use crate::source::decode;
 use crate::source::git_history::{read_blob, BlobReader};
 use crate::source::staged::{added_lines, StagedChanges, StagedFile};
@@ -60,7 +60,7 @@ fn scan_file(
     tally: &Tally,
 ) -> Result<(Vec<Finding>, Option<u64>), SkipReason> {
     let new = read_blob(odb, file.blob, max_size)?;
-    if let Some(limits) = archives.filter(|_| Format::sniff(new.data()).is_some()) {
+    if let Some(limits) = archive_to_open(archives, new.data()) {
         return Ok((
             scan_archive(engine, &file.path, new.data(), limits, tally),
             None,
