@@ -158,8 +158,8 @@ fn previous_release(
 }
 
 /// One finding per secret and place: a history finding still in HEAD is the tree's finding,
-/// which gains the commit that introduced it; an artifact inside the work tree is reported as
-/// the artifact, not again as part of the tree.
+/// which gains the commit that introduced it. (An artifact inside the work tree is not in the
+/// tree's findings: the tree's walk leaves it out.)
 fn merge(tree: Vec<Finding>, history: Vec<Finding>, artifacts: Vec<Finding>) -> Vec<Finding> {
     let mut introduced: HashMap<String, crate::finding::CommitInfo> = HashMap::new();
     let mut only_history = Vec::new();
@@ -177,13 +177,8 @@ fn merge(tree: Vec<Finding>, history: Vec<Finding>, artifacts: Vec<Finding>) -> 
             }),
         }
     }
-    let artifact_places: std::collections::HashSet<(String, usize, usize)> = artifacts
-        .iter()
-        .map(|f| (f.fingerprint.clone(), f.line, f.column))
-        .collect();
     let mut all: Vec<Finding> = tree
         .into_iter()
-        .filter(|f| !artifact_places.contains(&(f.fingerprint.clone(), f.line, f.column)))
         .map(|mut f| {
             f.commit = introduced.get(&f.fingerprint).cloned();
             f.origin = Some("tree");

@@ -99,7 +99,6 @@ pub fn prepare(args: &ReportArgs, place: &Place) -> Result<(RuleSet, Setup)> {
     for f in &ignore_files {
         entries.extend(ignore_file::read(f)?);
     }
-    let ignore_files_read = ignore_files.clone();
     let mut triage = Triage::new(place.base.as_deref(), Some(&place.project_root))
         .with_markers(config.inline_markers())
         .with_ignored(entries)
@@ -128,7 +127,7 @@ pub fn prepare(args: &ReportArgs, place: &Place) -> Result<(RuleSet, Setup)> {
         fail_on: args.fail_on.or(config.fail_on()).unwrap_or(Severity::Low),
         include_suppressed,
         triage: triage.with_allowlists(config.take_allowlists()),
-        ignore_files: ignore_files_read,
+        ignore_files,
     };
     Ok((rules, setup))
 }
