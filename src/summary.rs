@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use crate::rules::Severity;
 use crate::scan::{count_by_severity, Stats};
-use crate::triage::{SuppressionKind, Triaged};
+use crate::triage::{not_reported, SuppressionKind, Triaged};
 
 /// How many damaged objects are named before the rest are only counted.
 const DAMAGE_LISTED: usize = 10;
@@ -168,22 +168,10 @@ fn write_findings(out: &mut dyn Write, triaged: &Triaged, fail_on: Severity) -> 
 
 /// What triage kept from the report: counts by kind, and where findings were allowed inline.
 fn write_triage(out: &mut dyn Write, triaged: &Triaged) -> io::Result<()> {
-    let mut parts: Vec<String> = triaged
-        .counts()
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(k, n)| format!("{n} {}", k.describe()))
-        .collect();
-    if triaged.below_min_severity > 0 {
-        parts.push(format!(
-            "{} below --min-severity",
-            triaged.below_min_severity
-        ));
-    }
-    if parts.is_empty() {
+    let Some(held_back) = not_reported(&triaged.counts(), triaged.below_min_severity) else {
         return Ok(());
-    }
-    writeln!(out, "leakhound: not reported as open: {}", parts.join(", "))?;
+    };
+    writeln!(out, "leakhound: not reported as open: {held_back}")?;
     let inline: Vec<_> = triaged
         .suppressed
         .iter()

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use super::{secret_text, ReportContext};
 use crate::finding::Finding;
 use crate::rules::Severity;
+use crate::triage::not_reported;
 
 /// How many skipped files are named one by one before the rest are only counted.
 const SKIPPED_LISTED: usize = 50;
@@ -117,10 +118,10 @@ fn located(style: &Style, f: &Finding) -> String {
 /// Lists the suppressed findings the report shows (always those allowed inline: a marker in a
 /// file is a decision anyone can make, so every report says where), then counts them all.
 fn write_suppressed(out: &mut dyn Write, ctx: &ReportContext<'_>, style: &Style) -> io::Result<()> {
-    let total: usize = ctx.suppressed_counts.iter().map(|(_, n)| n).sum();
-    if total == 0 && ctx.below_min_severity == 0 {
+    let Some(held_back) = not_reported(ctx.suppressed_counts, ctx.below_min_severity) else {
         return Ok(());
-    }
+    };
+    let total: usize = ctx.suppressed_counts.iter().map(|(_, n)| n).sum();
     if !ctx.suppressed.is_empty() {
         writeln!(out)?;
         writeln!(out, "Suppressed:")?;
@@ -134,22 +135,13 @@ fn write_suppressed(out: &mut dyn Write, ctx: &ReportContext<'_>, style: &Style)
         }
     }
     writeln!(out)?;
-    let mut parts: Vec<String> = ctx
-        .suppressed_counts
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(k, n)| format!("{n} {}", k.describe()))
-        .collect();
-    if ctx.below_min_severity > 0 {
-        parts.push(format!("{} below --min-severity", ctx.below_min_severity));
-    }
     let listed = ctx.suppressed.len();
     let hint = if listed < total {
         " (--include-suppressed lists them)"
     } else {
         ""
     };
-    writeln!(out, "Not reported as open: {}{hint}", parts.join(", "))
+    writeln!(out, "Not reported as open: {held_back}{hint}")
 }
 
 /// Names the files that were not scanned (binary and allowlisted ones only counted: there are

@@ -70,6 +70,23 @@ impl SuppressionKind {
     }
 }
 
+/// What was not reported as open, in words: `2 allowed inline, 5 ignored, 1 below
+/// --min-severity`; `None` when nothing was held back.
+pub fn not_reported(
+    counts: &[(SuppressionKind, usize)],
+    below_min_severity: usize,
+) -> Option<String> {
+    let mut parts: Vec<String> = counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {}", k.describe()))
+        .collect();
+    if below_min_severity > 0 {
+        parts.push(format!("{below_min_severity} below --min-severity"));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
 /// Why a finding is suppressed, and where that was decided.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Suppression {
