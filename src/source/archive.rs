@@ -311,13 +311,7 @@ impl<'a> Walk<'a> {
                 Ok(())
             }
             _ if size > self.limits.max_member_size => {
-                self.visitor.skip(
-                    member,
-                    SkipReason::TooLarge {
-                        size,
-                        limit: self.limits.max_member_size,
-                    },
-                );
+                self.visitor.skip(member, self.too_large(size));
                 Ok(())
             }
             _ => {
@@ -329,13 +323,26 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// A member of `size` bytes (at least), over the member size limit.
+    fn too_large(&self, size: u64) -> SkipReason {
+        SkipReason::TooLarge {
+            size,
+            limit: self.limits.max_member_size,
+        }
+    }
+
     fn too_deep(&self) -> SkipReason {
         SkipReason::ArchiveLimit {
-            limit: format!(
-                "an archive nested deeper than --max-archive-depth {}",
-                self.limits.max_depth
-            ),
+            limit: self.depth_limit(),
         }
+    }
+
+    /// The depth limit, in the words of a skip.
+    fn depth_limit(&self) -> String {
+        format!(
+            "an archive nested deeper than --max-archive-depth {}",
+            self.limits.max_depth
+        )
     }
 
     /// A reader that charges what `inner` produces to the archive's byte budget, and stops it
@@ -381,10 +388,7 @@ impl<'a> Walk<'a> {
         let rest = Cursor::new(head).chain(decoder);
         if is_tar {
             if depth >= self.limits.max_depth {
-                return Err(Stop::Limit(format!(
-                    "an archive nested deeper than --max-archive-depth {}",
-                    self.limits.max_depth
-                )));
+                return Err(Stop::Limit(self.depth_limit()));
             }
             let mut stream = self.metered(rest, None, None);
             return self.open_tar(path, &mut stream, depth + 1);
@@ -403,14 +407,8 @@ impl<'a> Walk<'a> {
         let data = self.read_member_quietly(reader)?;
         if data.is_none() {
             // What is left of it is not read: the budget is not spent on a member not scanned.
-            let limit = self.limits.max_member_size;
-            self.visitor.skip(
-                path,
-                SkipReason::TooLarge {
-                    size: limit + 1,
-                    limit,
-                },
-            );
+            let reason = self.too_large(self.limits.max_member_size + 1);
+            self.visitor.skip(path, reason);
         }
         Ok(data)
     }
@@ -491,13 +489,7 @@ impl<'a> Walk<'a> {
             };
             self.count_member()?;
             if size > self.limits.max_member_size {
-                self.visitor.skip(
-                    &member,
-                    SkipReason::TooLarge {
-                        size,
-                        limit: self.limits.max_member_size,
-                    },
-                );
+                self.visitor.skip(&member, self.too_large(size));
                 continue;
             }
             let file = match archive.by_index(index) {
@@ -518,13 +510,10 @@ impl<'a> Walk<'a> {
                     drop(reader);
                     self.content(&member, &data, depth);
                 }
-                Ok(None) => self.visitor.skip(
-                    &member,
-                    SkipReason::TooLarge {
-                        size: self.limits.max_member_size + 1,
-                        limit: self.limits.max_member_size,
-                    },
-                ),
+                Ok(None) => {
+                    let reason = self.too_large(self.limits.max_member_size + 1);
+                    self.visitor.skip(&member, reason)
+                }
                 Err(stop @ (Stop::Corrupt(_) | Stop::Limit(_))) => {
                     self.visitor.skip(&member, stop.into_reason())
                 }
