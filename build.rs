@@ -14,8 +14,21 @@ use std::{env, fs, path::Path};
 mod factors;
 #[path = "src/rules/finite.rs"]
 mod finite;
+#[path = "src/rules/services.rs"]
+mod services;
 #[path = "src/rules/single_line.rs"]
 mod single_line;
+
+/// The rules module's validation, for the services module (which names it `super::`).
+fn is_kebab_case(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && !id.contains("--")
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
 
 /// The facts of one rule, as `(id, (on_keyword_line, required_words, required_bytes))` source
 /// text.
@@ -89,6 +102,44 @@ fn main() {
         facts.extend(rules.into_iter().flatten().filter_map(facts_of));
         let json = serde_json::to_string(&value).expect("TOML values convert to JSON");
         let dest = Path::new(&out_dir).join(format!("{name}.json"));
+        fs::write(&dest, json).expect("OUT_DIR is writable");
+        out.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            dest.display().to_string()
+        ));
+    }
+    // The named-service tables: each entry becomes a rule, embedded like a rule file's.
+    let services_dir = dir.join("services");
+    println!("cargo:rerun-if-changed={}", services_dir.display());
+    println!("cargo:rerun-if-changed=src/rules/services.rs");
+    let mut tables: Vec<_> = fs::read_dir(&services_dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    tables.sort();
+    for path in &tables {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let stem = path
+            .file_stem()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let name = format!("services/{stem}.toml");
+        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {name}: {e}"));
+        let value: toml::Value = toml::from_str(&text)
+            .unwrap_or_else(|e| panic!("patterns/{name} is not valid TOML: {e}"));
+        let rules =
+            services::expand(&value, stem).unwrap_or_else(|e| panic!("patterns/{name}: {e}"));
+        for rule in &rules {
+            let rule = toml::Value::try_from(rule).expect("a generated rule converts to TOML");
+            facts.extend(facts_of(&rule));
+        }
+        let json = serde_json::to_string(&serde_json::json!({ "rules": rules }))
+            .expect("generated rules convert to JSON");
+        let dest = Path::new(&out_dir).join(format!("services-{stem}.json"));
         fs::write(&dest, json).expect("OUT_DIR is writable");
         out.push_str(&format!(
             "    ({name:?}, include_str!({:?})),\n",

@@ -17,6 +17,10 @@ pub struct ConfigFile {
     /// Rules added to the built-in ones (the rule file format of `patterns/*.toml`).
     #[serde(default)]
     pub rules: Vec<Spanned<RuleSpec>>,
+    /// Named services added to the built-in table (the format of `patterns/services/*.toml`):
+    /// each becomes a rule `<id>-<secret>`.
+    #[serde(default)]
+    pub services: Vec<Spanned<toml::Value>>,
     /// Rule ids that are not run.
     #[serde(default)]
     pub disabled_rules: Vec<Spanned<String>>,

@@ -213,6 +213,11 @@ impl Config {
                 let origin = format!("{}:{line}", layer.shown);
                 rules.add_user_rules(&origin, vec![spec.get_ref().clone()])?;
             }
+            for entry in &layer.file.services {
+                let line = file::line_of(&layer.text, entry.span().start);
+                let origin = format!("{}:{line}", layer.shown);
+                rules.add_user_service(&origin, entry.get_ref())?;
+            }
         }
         let unknown = |layer: &Layer, id: &Spanned<String>, key: &str| {
             let mut e = ConfigError::at(

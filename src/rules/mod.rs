@@ -7,6 +7,7 @@
 
 mod factors;
 mod finite;
+pub mod services;
 mod single_line;
 mod spec;
 
@@ -538,6 +539,25 @@ impl RuleSet {
     /// regexes now so that a broken one is an error before the scan starts.
     pub fn add_user_rules(&mut self, origin: &str, specs: Vec<RuleSpec>) -> Result<(), RuleError> {
         self.add_specs(origin, RuleFile { rules: specs }, true)
+    }
+
+    /// Adds a named service of a user configuration (a `[[services]]` entry, the format of
+    /// `patterns/services/*.toml`) as its rule; a bad entry is an error naming the service.
+    pub fn add_user_service(&mut self, origin: &str, entry: &toml::Value) -> Result<(), RuleError> {
+        let invalid = |message: String| RuleError::Invalid {
+            path: origin.to_string(),
+            id: entry
+                .get("id")
+                .and_then(toml::Value::as_str)
+                .unwrap_or("?")
+                .to_string(),
+            message,
+        };
+        let rule = services::Service::from_toml(entry, "user")
+            .map_err(invalid)?
+            .to_rule();
+        let spec: RuleSpec = serde_json::from_value(rule).map_err(|e| invalid(e.to_string()))?;
+        self.add_user_rules(origin, vec![spec])
     }
 
     /// Changes a rule's severity; `false` if no rule has that id.
