@@ -69,6 +69,22 @@ fn facts_of(rule: &toml::Value) -> Option<String> {
     ))
 }
 
+/// Moves a rule's examples into `examples` (id -> [examples, negative examples]): a scan never
+/// reads them, and they are a third of what start-up would otherwise parse.
+fn take_examples(
+    rule: &mut serde_json::Value,
+    examples: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    let Some(map) = rule.as_object_mut() else {
+        return;
+    };
+    let positive = map.remove("examples").unwrap_or_default();
+    let negative = map.remove("negative_examples").unwrap_or_default();
+    if let Some(id) = map.get("id").and_then(|id| id.as_str()) {
+        examples.insert(id.to_string(), serde_json::json!([positive, negative]));
+    }
+}
+
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("patterns");
     println!("cargo:rerun-if-changed={}", dir.display());
@@ -89,6 +105,7 @@ fn main() {
         "/// Every embedded rule file: (file name, the file as JSON).\npub static EMBEDDED: &[(&str, &str)] = &[\n",
     );
     let mut facts = Vec::new();
+    let mut examples = serde_json::Map::new();
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
         let name = path
@@ -100,7 +117,13 @@ fn main() {
             .unwrap_or_else(|e| panic!("patterns/{name} is not valid TOML: {e}"));
         let rules = value.get("rules").and_then(|r| r.as_array());
         facts.extend(rules.into_iter().flatten().filter_map(facts_of));
-        let json = serde_json::to_string(&value).expect("TOML values convert to JSON");
+        let mut value = serde_json::to_value(&value).expect("TOML values convert to JSON");
+        if let Some(rules) = value.get_mut("rules").and_then(|r| r.as_array_mut()) {
+            rules
+                .iter_mut()
+                .for_each(|rule| take_examples(rule, &mut examples));
+        }
+        let json = serde_json::to_string(&value).expect("JSON values serialise");
         let dest = Path::new(&out_dir).join(format!("{name}.json"));
         fs::write(&dest, json).expect("OUT_DIR is writable");
         out.push_str(&format!(
@@ -131,11 +154,12 @@ fn main() {
         let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {name}: {e}"));
         let value: toml::Value = toml::from_str(&text)
             .unwrap_or_else(|e| panic!("patterns/{name} is not valid TOML: {e}"));
-        let rules =
+        let mut rules =
             services::expand(&value, stem).unwrap_or_else(|e| panic!("patterns/{name}: {e}"));
-        for rule in &rules {
-            let rule = toml::Value::try_from(rule).expect("a generated rule converts to TOML");
-            facts.extend(facts_of(&rule));
+        for rule in &mut rules {
+            let as_toml = toml::Value::try_from(&*rule).expect("a generated rule converts to TOML");
+            facts.extend(facts_of(&as_toml));
+            take_examples(rule, &mut examples);
         }
         let json = serde_json::to_string(&serde_json::json!({ "rules": rules }))
             .expect("generated rules convert to JSON");
@@ -147,6 +171,13 @@ fn main() {
         ));
     }
     out.push_str("];\n");
+    let examples_path = Path::new(&out_dir).join("examples.json");
+    let examples = serde_json::to_string(&examples).expect("JSON values serialise");
+    fs::write(&examples_path, examples).expect("OUT_DIR is writable");
+    out.push_str(&format!(
+        "/// Every embedded rule's examples and negative examples, by id: only `rules check` reads them.\npub static EXAMPLES: &str = include_str!({:?});\n",
+        examples_path.display().to_string()
+    ));
     facts.sort();
     out.push_str(
         "/// Each embedded rule's (id, (on_keyword_line, required_words, required_bytes)), sorted by id.\npub static FACTS: &[(&str, super::KnownFacts)] = &[\n",

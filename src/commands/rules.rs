@@ -44,7 +44,9 @@ pub fn list(config: &ConfigArgs, format: ListFormat) -> Result<Outcome> {
 }
 
 pub fn check(config: &ConfigArgs) -> Result<Outcome> {
-    let engine = Engine::new(rules_here(config)?)?;
+    let mut rules = rules_here(config)?;
+    rules.load_embedded_examples()?;
+    let engine = Engine::new(rules)?;
     let failures = check_examples(&engine);
     let rules = engine.rules();
     let examples: usize = rules

@@ -155,7 +155,8 @@ mod tests {
 
     #[test]
     fn pair_filter_and_automaton_agree_on_every_rule_example() {
-        let rules = RuleSet::embedded().expect("embedded rules");
+        let mut rules = RuleSet::embedded().expect("embedded rules");
+        rules.load_embedded_examples().expect("embedded examples");
         let fast = Prefilter::new(&rules, false).expect("prefilter");
         assert!(matches!(fast.search, Search::Pairs(_)));
         let (keywords, rules_of_keyword) = keywords_of(&rules);

@@ -62,7 +62,9 @@ pub struct Rule {
     pub origin: String,
     /// `None` if the regex failed to compile: impossible for embedded rules (a test compiles
     /// every one) and for user rules (compiled when loaded), but never a panic if it happens.
-    regex: OnceLock<Option<CompiledRegex>>,
+    /// Boxed: a compiled regex and its cache are ten times the rest of a rule, and the rule
+    /// set holds hundreds of rules that a scan never compiles.
+    regex: OnceLock<Option<Box<CompiledRegex>>>,
     /// What the rule's facts let a scan skip without running (or compiling) the regex.
     gate: OnceLock<Gate>,
     /// For an embedded rule, what the build read off its regex.
@@ -271,8 +273,8 @@ impl Rule {
     /// The compiled regex, compiling it on first use.
     pub fn regex(&self) -> Option<&CompiledRegex> {
         self.regex
-            .get_or_init(|| self.compile_regex().ok())
-            .as_ref()
+            .get_or_init(|| self.compile_regex().ok().map(Box::new))
+            .as_deref()
     }
 
     /// Compiles the regex and the allowlist regexes now, naming this rule in any error.
@@ -294,7 +296,7 @@ impl Rule {
         };
         let secret_allow = allow(&self.spec.allowlist.regexes)?;
         let match_allow = allow(&self.spec.allowlist.match_regexes)?;
-        let _ = self.regex.set(Some(compiled));
+        let _ = self.regex.set(Some(Box::new(compiled)));
         let _ = self.allow_regexes.set(secret_allow);
         let _ = self.allow_match_regexes.set(match_allow);
         Ok(())
@@ -469,6 +471,7 @@ impl RuleSet {
     /// The rules embedded in the binary.
     pub fn embedded() -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
+        set.rules.reserve(embedded::FACTS.len());
         for (name, json) in embedded::EMBEDDED {
             let origin = format!("patterns/{name}");
             let file: RuleFile = serde_json::from_str(json).map_err(|e| RuleError::Parse {
@@ -484,6 +487,27 @@ impl RuleSet {
                 .map(|i| embedded::FACTS[i].1);
         }
         Ok(set)
+    }
+
+    /// Gives the embedded rules their examples, which [`RuleSet::embedded`] leaves out: only
+    /// `rules check` and tests run them.
+    pub fn load_embedded_examples(&mut self) -> Result<(), RuleError> {
+        let parse_error = |e: serde_json::Error| RuleError::Parse {
+            path: "patterns (examples)".to_string(),
+            message: one_line(&e.to_string()),
+        };
+        let mut all: HashMap<String, (Vec<String>, Vec<String>)> =
+            serde_json::from_str(embedded::EXAMPLES).map_err(parse_error)?;
+        for rule in &mut self.rules {
+            if !rule.origin.starts_with("patterns/") {
+                continue;
+            }
+            if let Some((positive, negative)) = all.remove(&rule.spec.id) {
+                rule.spec.examples = positive;
+                rule.spec.negative_examples = negative;
+            }
+        }
+        Ok(())
     }
 
     /// Parses and validates rules from TOML text. `compile_now` compiles every regex of each
@@ -516,7 +540,10 @@ impl RuleSet {
                 id: spec.id.clone(),
                 message,
             };
-            spec.validate().map_err(invalid)?;
+            spec.validate().map_err(&invalid)?;
+            if compile_now {
+                spec.validate_examples().map_err(&invalid)?;
+            }
             if let Some(&index) = self.by_id.get(&spec.id) {
                 let first = self.rules[index].origin.clone();
                 return Err(RuleError::Duplicate {
@@ -639,10 +666,15 @@ mod tests {
 
     #[test]
     fn embedded_rules_load_and_compile() {
-        let set = RuleSet::embedded().expect("embedded rules are valid");
+        let mut set = RuleSet::embedded().expect("embedded rules are valid");
         assert!(!set.is_empty());
+        assert!(set.rules().iter().all(|r| r.spec.examples.is_empty()));
+        set.load_embedded_examples().expect("examples load");
         for rule in set.rules() {
             rule.compile_all().unwrap_or_else(|e| panic!("{e}"));
+            rule.spec
+                .validate_examples()
+                .unwrap_or_else(|e| panic!("{}: {e}", rule.id()));
         }
     }
 

@@ -111,9 +111,12 @@ pub struct RuleSpec {
     /// Free-form tags for SARIF (`cloud`, `network`, ...).
     #[serde(default)]
     pub tags: Vec<String>,
-    /// Text in which the rule must find a secret.
+    /// Text in which the rule must find a secret. For embedded rules these are loaded only
+    /// when asked for ([`super::RuleSet::load_embedded_examples`]).
+    #[serde(default)]
     pub examples: Vec<String>,
     /// Text in which the rule must find nothing.
+    #[serde(default)]
     pub negative_examples: Vec<String>,
 }
 
@@ -122,7 +125,16 @@ fn yes() -> bool {
 }
 
 impl RuleSpec {
-    /// Checks what serde cannot: id shape, non-empty fields, usable keywords.
+    /// Every rule documents itself with an example of what it finds and of what it must not.
+    pub fn validate_examples(&self) -> Result<(), String> {
+        if self.examples.is_empty() || self.negative_examples.is_empty() {
+            return Err("at least one example and one negative example are needed".into());
+        }
+        Ok(())
+    }
+
+    /// Checks what serde cannot: id shape, non-empty fields, usable keywords. (Examples are
+    /// [`RuleSpec::validate_examples`]: an embedded rule's are not loaded for a scan.)
     pub fn validate(&self) -> Result<(), String> {
         if !is_kebab_case(&self.id) {
             return Err("id must be kebab-case (lowercase letters, digits, single dashes)".into());
@@ -139,9 +151,6 @@ impl RuleSpec {
             return Err(format!(
                 "keyword {k:?} must be ASCII and at least 3 bytes long"
             ));
-        }
-        if self.examples.is_empty() || self.negative_examples.is_empty() {
-            return Err("at least one example and one negative example are needed".into());
         }
         if let Some(e) = self.entropy {
             if !(0.0..=8.0).contains(&e) {
