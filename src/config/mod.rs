@@ -414,6 +414,25 @@ mod tests {
     }
 
     #[test]
+    fn services_become_rules_and_bad_ones_name_the_line() {
+        let mut rules = RuleSet::embedded().expect("rules");
+        let text = "\n[[services]]\nid = \"intranet-geo\"\nname = \"Intranet Geo\"\nvalue = \"hex\"\nlength = 32\n";
+        let config = Config::from_text("c.toml", text, Path::new("/")).expect("parses");
+        config.apply_to(&mut rules).expect("applies");
+        let rule = rules
+            .find("intranet-geo-api-key")
+            .expect("the service's rule");
+        assert_eq!(rule.spec.name, "Intranet Geo API key");
+        assert_eq!(rule.origin, "c.toml:2");
+
+        let mut rules = RuleSet::embedded().expect("rules");
+        let text = "\n\n[[services]]\nid = \"intranet-geo\"\nname = \"X\"\nvalue = \"hexx\"\n";
+        let config = Config::from_text("c.toml", text, Path::new("/")).expect("parses");
+        let e = config.apply_to(&mut rules).unwrap_err().to_string();
+        assert!(e.contains("c.toml:3") && e.contains("hexx"), "{e}");
+    }
+
+    #[test]
     fn unknown_rule_ids_and_bad_values_are_errors_with_lines() {
         let mut rules = RuleSet::embedded().expect("rules");
         let config = Config::from_text(

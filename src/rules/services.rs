@@ -80,11 +80,14 @@ impl Alphabet {
 
     /// Minimum Shannon entropy in bits per byte: a random value of the shape is well above it,
     /// a repeated or counted placeholder (`aaaa...`, `0123...`) below.
-    fn entropy(self) -> f64 {
-        match self {
+    /// A value of `min_length` can only reach log2(length) bits, so short keys get a lower floor.
+    fn entropy(self, min_length: usize) -> f64 {
+        let floor: f64 = match self {
             Alphabet::Hex | Alphabet::Uuid => 3.0,
             Alphabet::Alnum | Alphabet::Token | Alphabet::Base64 => 3.3,
-        }
+        };
+        let reachable = (min_length as f64).log2() - 1.0;
+        (floor.min(reachable) * 10.0).round() / 10.0
     }
 }
 
@@ -98,12 +101,16 @@ pub struct Service {
     secret: String,
     alphabet: Alphabet,
     length: (usize, usize),
+    /// Whether the table gave the length (else it is the alphabet's default).
+    documented_length: bool,
     docs: Option<String>,
     category: String,
 }
 
-/// The key words of which the identifier must hold one (besides the service's name).
-const KEY_WORDS: &str = r"(?:(?:api|access|secret|auth|app|private|client|account|license|licence|master|server|user|admin|dev|developer|consumer|partner|integration|bearer|oauth)[_.\x20-]?)?(?:key|token|secret)|apikey|api|access|auth|password|passwd|pwd|credentials?";
+/// The key words of which the identifier must hold one (besides the service's name). Words
+/// before them (`ACCESS_`, `SECRET_`, `api_`) are taken by the gap between the name and the key
+/// word, or precede the match.
+const KEY_WORDS: &str = r"key|token|secret|api|access|auth|password|passwd|pwd|credentials?";
 
 /// What may follow the key word inside the identifier (`_KEY`, `_PROD`, `V2`).
 const SUFFIXES: &str = r"(?:[_.-]?(?:key|token|secret|str|string|value|prod|production|live|test|sandbox|dev|staging|v[0-9]|[0-9]{1,2})){0,2}";
@@ -208,6 +215,7 @@ impl Service {
             secret,
             alphabet,
             length,
+            documented_length: entry.get("length").is_some() || alphabet == Alphabet::Uuid,
             docs,
             category: category.to_string(),
         })
@@ -221,12 +229,33 @@ impl Service {
     /// The regex of the rule: the name and a key word in one identifier, either order, then
     /// an assignment and the value.
     fn regex(&self) -> String {
+        let separator = r"[_.\x20-]?";
         let name = self
             .names
             .iter()
-            .map(|words| words.join(r"[_.\x20-]?"))
+            .map(|words| words.join(separator))
             .collect::<Vec<_>>()
             .join("|");
+        // The name starts a word: after a byte that is not a letter, or capitalised after a
+        // small letter (`myZeroBounceKey`). `pcloud` is not in `upcloud`, `ipapi` not in
+        // `aftershipApiKey`.
+        let capitalised = self
+            .names
+            .iter()
+            .map(|words| {
+                let joined = words.join(separator);
+                let (first, rest) = joined.split_at(1);
+                format!("{}(?i:{rest})", first.to_ascii_uppercase())
+            })
+            .collect::<Vec<_>>()
+            .join("|");
+        let name_at_start = format!("(?:(?:^|[^A-Za-z])(?i:{name})|[a-z](?:{capitalised}))");
+        // The provider's own word for the value counts as a key word too (`access grant`).
+        let own_words = slug(&self.secret)
+            .split('-')
+            .collect::<Vec<_>>()
+            .join(separator);
+        let key_words = format!("(?i:{KEY_WORDS}|{own_words})");
         let value = match self.alphabet {
             Alphabet::Uuid => {
                 "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
@@ -246,7 +275,7 @@ impl Service {
             }
         };
         format!(
-            r#"(?:(?i:{name})[A-Za-z0-9_.\x20'"()\[\]-]{{0,20}}?(?i:{KEY_WORDS})|(?i:{KEY_WORDS})[A-Za-z0-9_.-]{{0,12}}?(?i:{name})){SUFFIXES_CI}{ASSIGNMENT}(?P<secret>{value})(?:[^A-Za-z0-9_+/=-]|$)"#,
+            r#"(?:{name_at_start}[A-Za-z0-9_.\x20'"()\[\]-]{{0,20}}?{key_words}|{key_words}[A-Za-z0-9_.-]{{0,12}}?[_.-](?i:{name})){SUFFIXES_CI}{ASSIGNMENT}(?P<secret>{value})(?:[^A-Za-z0-9_+/=-]|$)"#,
             SUFFIXES_CI = format_args!("(?i:{SUFFIXES})"),
         )
     }
@@ -301,8 +330,9 @@ impl Service {
             let mut value: String = (0..len)
                 .map(|_| char::from(alphabet[(next() % alphabet.len() as u64) as usize]))
                 .collect();
-            // A sample must read as a key: letters and digits both, no '-' or '_' at the ends.
-            let digits = value.bytes().any(|b| b.is_ascii_digit());
+            // A sample must read as a key: letters and digits both (a digit in every six
+            // characters, so that it never reads as words), no '-' or '_' at the ends.
+            let digits = value.bytes().filter(u8::is_ascii_digit).count() >= len / 6;
             let letters = value.bytes().any(|b| b.is_ascii_alphabetic());
             let ends = |b: u8| b.is_ascii_alphanumeric();
             if !(digits && letters && ends(value.as_bytes()[0]) && ends(value.as_bytes()[len - 1]))
@@ -348,10 +378,13 @@ impl Service {
         } else {
             value.clone() + &"Z".repeat(max + 1 - value.len())
         };
-        let filtered = matches!(
-            self.alphabet,
-            Alphabet::Alnum | Alphabet::Token | Alphabet::Base64
-        );
+        // Where the docs give no length, the value might be a name in code
+        // (`zerobounce_key = getZeroBounceKeyFromEnv`); a documented shape is evidence enough.
+        let filtered = !self.documented_length
+            && matches!(
+                self.alphabet,
+                Alphabet::Alnum | Alphabet::Token | Alphabet::Base64
+            );
         json!({
             "id": self.rule_id(),
             "name": format!("{} {}", self.name, self.secret),
@@ -363,7 +396,7 @@ impl Service {
             "severity": "medium",
             "keywords": self.keywords(),
             "regex": self.regex(),
-            "entropy": self.alphabet.entropy(),
+            "entropy": self.alphabet.entropy(self.length.0),
             "window_before": 48,
             "filter_identifiers": filtered,
             "allowlist": {
@@ -381,7 +414,7 @@ impl Service {
             "examples": [
                 format!("{upper}_{secret_upper}={value}"),
                 format!("  \"{camel}{secret_camel}\": \"{other}\","),
-                format!("{} {}: {value}", self.name, self.secret),
+                format!("{display} {}: {value}", self.secret),
             ],
             "negative_examples": [
                 format!("{upper}_{secret_upper}=your-{}-here", slug(&self.secret)),
@@ -490,6 +523,7 @@ length = 32
             format!("--zerobounce-token {key}"),
             format!("ZEROBOUNCE_API_KEY_PROD ?= {key}"),
             format!("$config['zerobounce']['apikey'] = '{key}';"),
+            format!("myZeroBounceApiKey = \"{key}\""),
         ] {
             assert_eq!(secret_in(&re, &text).as_deref(), Some(key), "{text}");
         }
@@ -506,6 +540,8 @@ length = 32
             format!("ZEROBOUNCE_API_KEY={key}ab"),
             format!("ZEROBOUNCE_API_KEY={}", &key[..31]),
             "ZEROBOUNCE_API_KEY=${ZEROBOUNCE_API_KEY}".to_string(),
+            format!("NOTZEROBOUNCE_API_KEY={key}"),
+            format!("notzerobounceApiKey = \"{key}\""),
         ] {
             assert_eq!(secret_in(&re, &text), None, "{text}");
         }
