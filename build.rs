@@ -161,14 +161,17 @@ fn main() {
             facts.extend(facts_of(&as_toml));
             take_examples(rule, &mut examples);
         }
-        let json = serde_json::to_string(&serde_json::json!({ "rules": rules }))
-            .expect("generated rules convert to JSON");
-        let dest = Path::new(&out_dir).join(format!("services-{stem}.json"));
-        fs::write(&dest, json).expect("OUT_DIR is writable");
-        out.push_str(&format!(
-            "    ({name:?}, include_str!({:?})),\n",
-            dest.display().to_string()
-        ));
+        // In pieces of a hundred rules: start-up parses the embedded files in parallel.
+        for (piece, rules) in rules.chunks(100).enumerate() {
+            let json = serde_json::to_string(&serde_json::json!({ "rules": rules }))
+                .expect("generated rules convert to JSON");
+            let dest = Path::new(&out_dir).join(format!("services-{stem}-{piece}.json"));
+            fs::write(&dest, json).expect("OUT_DIR is writable");
+            out.push_str(&format!(
+                "    ({name:?}, include_str!({:?})),\n",
+                dest.display().to_string()
+            ));
+        }
     }
     out.push_str("];\n");
     let examples_path = Path::new(&out_dir).join("examples.json");

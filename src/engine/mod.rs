@@ -21,7 +21,7 @@ use regex_automata::Input;
 
 pub use decode::Encoding;
 pub use pair_filter::PairFilter;
-pub use prefilter::Prefilter;
+pub use prefilter::{Prefilter, NEAR};
 
 use crate::rules::{Rule, RuleSet};
 

@@ -13,20 +13,60 @@ use super::pair_filter::PairFilter;
 use crate::rules::RuleSet;
 
 /// All rules' keywords, deduplicated case-insensitively, each mapped to the rules that use it.
+///
+/// Keywords of rules that say a match always has one of its `near_words` close by (the
+/// named-service table: a service's name is only worth a look beside `key`, `token`, `secret`...)
+/// are *gated*: the near words join the first pass, and the gated keywords are searched only in
+/// the few bytes around their hits. A thousand letter-only service names would otherwise cost a
+/// pass or more over every byte, or make the one pass verify most positions inside words.
 #[derive(Debug)]
 pub struct Prefilter {
-    search: Search,
-    /// Length of the longest keyword.
-    longest: usize,
-    /// For keyword pattern `i`, the indexes of the rules that listed it.
+    /// Every keyword that is not gated, and the near words.
+    main: Part,
+    /// The gated keywords, searched around near-word hits only.
+    gated: Option<Part>,
+    /// For a keyword of `main` (by local index), whether it is a near word.
+    is_near_word: Vec<bool>,
+    /// For keyword `i` (global index), the indexes of the rules that listed it (none for a
+    /// near word that no rule lists as a keyword).
     rules_of_keyword: Vec<Vec<usize>>,
+}
+
+/// One search and the global index of each of its keywords.
+#[derive(Debug)]
+struct Part {
+    search: Search,
+    global: Vec<usize>,
+    longest: usize,
 }
 
 #[derive(Debug)]
 enum Search {
-    Pairs(Box<PairFilter>),
+    /// One filter per [`KEYWORDS_PER_FILTER`] keywords, each with the local index of its
+    /// first keyword.
+    Pairs(Vec<(PairFilter, usize)>),
     Automaton(AhoCorasick),
 }
+
+/// Keywords one [`PairFilter`] takes before its buckets stop being selective. With 8 buckets, a
+/// few thousand letter-only keywords leave nearly every pair of letters allowed in every lane,
+/// and most positions inside words get verified.
+const KEYWORDS_PER_FILTER: usize = 1024;
+
+/// How far from a near word a gated keyword may start: [`NEAR`] bytes after the near word's end,
+/// or [`NEAR`] plus the keyword's own length before the near word's start.
+pub const NEAR: usize = 24;
+
+// The named-service regexes reach no further from a key word than this: before one, their gap
+// and the name itself (the margin adds the longest keyword); after one, their gap and a
+// separator.
+const _: () = assert!(
+    crate::rules::services::GAP_AFTER_NAME <= NEAR
+        && crate::rules::services::GAP_AFTER_KEY_WORD < NEAR
+);
+
+/// Gated regions closer than this are searched in one call.
+const MERGE_GAP: usize = 64;
 
 /// A keyword found in the input.
 #[derive(Debug, Clone, Copy)]
@@ -36,56 +76,123 @@ pub struct Hit {
     pub keyword: usize,
 }
 
-impl Prefilter {
-    /// Builds the search: a [`PairFilter`] when the keywords allow (always, for rules that
-    /// pass validation), else an Aho-Corasick DFA (fastest per byte, slowest to build) for
-    /// large inputs or a contiguous NFA (built in a quarter of the time) when `small_input`.
-    pub fn new(rules: &RuleSet, small_input: bool) -> Result<Prefilter, aho_corasick::BuildError> {
-        let (keywords, rules_of_keyword) = keywords_of(rules);
-        let longest = keywords.iter().map(String::len).max().unwrap_or(0);
-        if let Some(filter) = PairFilter::new(&keywords) {
-            return Ok(Prefilter {
-                search: Search::Pairs(Box::new(filter)),
-                longest,
-                rules_of_keyword,
-            });
+/// How a part's keywords are searched when the pair filter cannot take them.
+#[derive(Debug, Clone, Copy)]
+enum Fallback {
+    Dfa,
+    Nfa,
+}
+
+impl Search {
+    fn new(keywords: &[String], fallback: Fallback) -> Result<Search, aho_corasick::BuildError> {
+        let filters: Option<Vec<(PairFilter, usize)>> = keywords
+            .chunks(KEYWORDS_PER_FILTER)
+            .enumerate()
+            .map(|(i, chunk)| PairFilter::new(chunk).map(|f| (f, i * KEYWORDS_PER_FILTER)))
+            .collect();
+        if let Some(filters) = filters {
+            return Ok(Search::Pairs(filters));
         }
+        Search::automaton(keywords, fallback)
+    }
+
+    fn automaton(
+        keywords: &[String],
+        fallback: Fallback,
+    ) -> Result<Search, aho_corasick::BuildError> {
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .kind(Some(if small_input {
-                AhoCorasickKind::ContiguousNFA
-            } else {
-                AhoCorasickKind::DFA
+            .kind(Some(match fallback {
+                Fallback::Dfa => AhoCorasickKind::DFA,
+                Fallback::Nfa => AhoCorasickKind::ContiguousNFA,
             }))
-            .build(&keywords)?;
-        Ok(Prefilter {
-            search: Search::Automaton(automaton),
-            longest,
-            rules_of_keyword,
-        })
+            .build(keywords)?;
+        Ok(Search::Automaton(automaton))
     }
 
-    /// Calls `on_hit` for every keyword occurrence, overlapping ones included.
-    pub fn for_each_hit(&self, haystack: &[u8], mut on_hit: impl FnMut(Hit)) {
-        match &self.search {
-            Search::Pairs(filter) => filter.for_each_match(haystack, |keyword, range| {
-                on_hit(Hit {
-                    start: range.start,
-                    end: range.end,
-                    keyword,
-                })
-            }),
+    /// Calls `on_hit(local keyword, range)` for every occurrence, overlapping ones included.
+    fn for_each(&self, haystack: &[u8], mut on_hit: impl FnMut(usize, Range<usize>)) {
+        match self {
+            Search::Pairs(filters) => {
+                for (filter, first) in filters {
+                    filter.for_each_match(haystack, |k, range| on_hit(first + k, range));
+                }
+            }
             Search::Automaton(automaton) => {
                 for m in automaton.find_overlapping_iter(haystack) {
-                    on_hit(Hit {
-                        start: m.start(),
-                        end: m.end(),
-                        keyword: m.pattern().as_usize(),
-                    });
+                    on_hit(m.pattern().as_usize(), m.start()..m.end());
                 }
             }
         }
+    }
+}
+
+/// The search of gated keywords: one pair filter over all of them (or an automaton where the
+/// filter cannot take them).
+fn gated_search(keywords: &[String]) -> Result<Search, aho_corasick::BuildError> {
+    match PairFilter::new(keywords) {
+        Some(filter) => Ok(Search::Pairs(vec![(filter, 0)])),
+        None => Search::automaton(keywords, Fallback::Nfa),
+    }
+}
+
+impl Prefilter {
+    /// Builds the search: [`PairFilter`]s when the keywords allow (always, for rules that
+    /// pass validation), else an Aho-Corasick DFA (fastest per byte, slowest to build) for
+    /// large inputs or a contiguous NFA (built in a quarter of the time) when `small_input`.
+    pub fn new(rules: &RuleSet, small_input: bool) -> Result<Prefilter, aho_corasick::BuildError> {
+        let fallback = if small_input {
+            Fallback::Nfa
+        } else {
+            Fallback::Dfa
+        };
+        Prefilter::build(
+            rules,
+            |keywords| Search::new(keywords, fallback),
+            gated_search,
+        )
+    }
+
+    fn build(
+        rules: &RuleSet,
+        mut search: impl FnMut(&[String]) -> Result<Search, aho_corasick::BuildError>,
+        mut gated: impl FnMut(&[String]) -> Result<Search, aho_corasick::BuildError>,
+    ) -> Result<Prefilter, aho_corasick::BuildError> {
+        let (keywords, rules_of_keyword) = keywords_of(rules);
+        let split = split(rules, keywords, rules_of_keyword);
+        let part = |keywords: &[(String, usize)],
+                    search: &mut dyn FnMut(
+            &[String],
+        ) -> Result<Search, aho_corasick::BuildError>| {
+            let words: Vec<String> = keywords.iter().map(|(k, _)| k.clone()).collect();
+            Ok::<Part, aho_corasick::BuildError>(Part {
+                search: search(&words)?,
+                global: keywords.iter().map(|&(_, g)| g).collect(),
+                longest: words.iter().map(String::len).max().unwrap_or(0),
+            })
+        };
+        let main = part(&split.main, &mut search)?;
+        let gated = if split.gated.is_empty() {
+            None
+        } else {
+            // Around near words only: one filter, however many keywords, since each filter is
+            // a search of every region and the regions are short.
+            Some(part(&split.gated, &mut gated)?)
+        };
+        Ok(Prefilter {
+            main,
+            gated,
+            is_near_word: split.is_near_word,
+            rules_of_keyword: split.rules_of_keyword,
+        })
+    }
+
+    /// Calls `on_hit` for every keyword occurrence that a rule could match from, overlapping
+    /// ones included: every occurrence of an ungated keyword, and those of gated keywords near
+    /// a near word.
+    pub fn for_each_hit(&self, haystack: &[u8], on_hit: impl FnMut(Hit)) {
+        self.for_each_hit_starting_in(haystack, 0..haystack.len(), on_hit)
     }
 
     /// The rules that listed keyword `keyword`.
@@ -101,19 +208,73 @@ impl Prefilter {
         range: Range<usize>,
         mut on_hit: impl FnMut(Hit),
     ) {
-        let end = range
-            .end
-            .saturating_add(self.longest.saturating_sub(1))
-            .min(haystack.len());
-        self.for_each_hit(&haystack[range.start..end], |hit| {
-            if range.start + hit.start < range.end {
-                on_hit(Hit {
-                    start: range.start + hit.start,
-                    end: range.start + hit.end,
-                    keyword: hit.keyword,
-                });
+        let reach = |end: usize, longest: usize| {
+            end.saturating_add(longest.saturating_sub(1))
+                .min(haystack.len())
+        };
+        let mut near = Vec::new();
+        let gate_margin = self.gated.as_ref().map_or(0, |g| NEAR + g.longest);
+        // Near words just outside `range` open regions inside it.
+        let search_from = if self.gated.is_some() {
+            range.start.saturating_sub(gate_margin)
+        } else {
+            range.start
+        };
+        let search_to = if self.gated.is_some() {
+            reach(range.end.saturating_add(gate_margin), self.main.longest)
+        } else {
+            reach(range.end, self.main.longest)
+        };
+        self.main
+            .search
+            .for_each(&haystack[search_from..search_to], |local, found| {
+                let start = search_from + found.start;
+                let end = search_from + found.end;
+                if self.is_near_word[local] {
+                    near.push(start.saturating_sub(gate_margin)..end.saturating_add(NEAR));
+                }
+                let keyword = self.main.global[local];
+                if (range.start..range.end).contains(&start)
+                    && !self.rules_of_keyword[keyword].is_empty()
+                {
+                    on_hit(Hit {
+                        start,
+                        end,
+                        keyword,
+                    });
+                }
+            });
+        let Some(gated) = &self.gated else {
+            return;
+        };
+        // The regions where a gated keyword may start, merged, clipped to `range`.
+        near.sort_unstable_by_key(|r| r.start);
+        let mut regions: Vec<Range<usize>> = Vec::new();
+        for r in near {
+            let r = r.start.max(range.start)..r.end.min(range.end);
+            if r.is_empty() {
+                continue;
             }
-        });
+            match regions.last_mut() {
+                // Regions a few bytes apart are searched as one: a search has a fixed cost.
+                Some(last) if r.start <= last.end + MERGE_GAP => last.end = last.end.max(r.end),
+                _ => regions.push(r),
+            }
+        }
+        for region in regions {
+            let to = reach(region.end, gated.longest);
+            gated
+                .search
+                .for_each(&haystack[region.start..to], |local, found| {
+                    if region.start + found.start < region.end {
+                        on_hit(Hit {
+                            start: region.start + found.start,
+                            end: region.start + found.end,
+                            keyword: gated.global[local],
+                        });
+                    }
+                });
+        }
     }
 
     pub fn keyword_count(&self) -> usize {
@@ -121,25 +282,94 @@ impl Prefilter {
     }
 }
 
-/// Every rule's keywords, lowercased and deduplicated, with the rules that listed each.
+/// Every rule's keywords, lowercased and deduplicated, with the rules that listed each (sorted:
+/// a sort of some thousands of keywords is a fraction of what hashing each costs).
 fn keywords_of(rules: &RuleSet) -> (Vec<String>, Vec<Vec<usize>>) {
+    let mut listed: Vec<(String, usize)> = rules
+        .rules()
+        .iter()
+        .enumerate()
+        .flat_map(|(r, rule)| {
+            rule.spec
+                .keywords
+                .iter()
+                .map(move |k| (k.to_ascii_lowercase(), r))
+        })
+        .collect();
+    listed.sort_unstable();
+    listed.dedup();
     let mut keywords: Vec<String> = Vec::new();
     let mut rules_of_keyword: Vec<Vec<usize>> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = Default::default();
-    for (rule_index, rule) in rules.rules().iter().enumerate() {
-        for keyword in &rule.spec.keywords {
-            let lower = keyword.to_ascii_lowercase();
-            let k = *index.entry(lower.clone()).or_insert_with(|| {
-                keywords.push(lower);
-                rules_of_keyword.push(Vec::new());
-                keywords.len() - 1
-            });
-            if !rules_of_keyword[k].contains(&rule_index) {
-                rules_of_keyword[k].push(rule_index);
-            }
+    for (keyword, rule) in listed {
+        if keywords.last() != Some(&keyword) {
+            keywords.push(keyword);
+            rules_of_keyword.push(Vec::new());
+        }
+        if let Some(rules_of) = rules_of_keyword.last_mut() {
+            rules_of.push(rule);
         }
     }
     (keywords, rules_of_keyword)
+}
+
+/// The keywords of the two parts, each with its global index.
+struct Split {
+    main: Vec<(String, usize)>,
+    gated: Vec<(String, usize)>,
+    is_near_word: Vec<bool>,
+    rules_of_keyword: Vec<Vec<usize>>,
+}
+
+/// A keyword is gated when every rule that lists it has near words; those near words (added
+/// as keywords of no rule where no rule lists them) go to the main part.
+fn split(rules: &RuleSet, keywords: Vec<String>, mut rules_of_keyword: Vec<Vec<usize>>) -> Split {
+    let has_near_words: Vec<bool> = rules
+        .rules()
+        .iter()
+        .map(|r| !r.spec.near_words.is_empty())
+        .collect();
+    let gated_keyword =
+        |k: usize, rules_of: &[Vec<usize>]| rules_of[k].iter().all(|&r| has_near_words[r]);
+    // The near words of every rule that has some (a thousand rules share a dozen words).
+    let mut near_words: std::collections::BTreeSet<String> = Default::default();
+    for rule in rules.rules() {
+        for word in &rule.spec.near_words {
+            if !near_words.contains(word.as_str()) {
+                near_words.insert(word.to_ascii_lowercase());
+            }
+        }
+    }
+    let near_words: Vec<String> = near_words.into_iter().collect();
+    let mut main = Vec::new();
+    let mut gated = Vec::new();
+    let mut is_near_word = Vec::new();
+    let mut index_of: std::collections::HashMap<String, usize> = Default::default();
+    for (k, keyword) in keywords.into_iter().enumerate() {
+        if gated_keyword(k, &rules_of_keyword) {
+            gated.push((keyword, k));
+        } else {
+            index_of.insert(keyword.clone(), main.len());
+            is_near_word.push(near_words.binary_search(&keyword).is_ok());
+            main.push((keyword, k));
+        }
+    }
+    for word in near_words {
+        if let Some(&local) = index_of.get(&word) {
+            is_near_word[local] = true;
+        } else {
+            // A near word that no ungated rule lists: a keyword of no rule.
+            let global = rules_of_keyword.len();
+            rules_of_keyword.push(Vec::new());
+            is_near_word.push(true);
+            main.push((word, global));
+        }
+    }
+    Split {
+        main,
+        gated,
+        is_near_word,
+        rules_of_keyword,
+    }
 }
 
 #[cfg(test)]
@@ -158,17 +388,13 @@ mod tests {
         let mut rules = RuleSet::embedded().expect("embedded rules");
         rules.load_embedded_examples().expect("embedded examples");
         let fast = Prefilter::new(&rules, false).expect("prefilter");
-        assert!(matches!(fast.search, Search::Pairs(_)));
-        let (keywords, rules_of_keyword) = keywords_of(&rules);
-        let automaton = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&keywords)
-            .expect("automaton");
-        let reference = Prefilter {
-            search: Search::Automaton(automaton),
-            longest: fast.longest,
-            rules_of_keyword,
-        };
+        assert!(matches!(fast.main.search, Search::Pairs(_)));
+        let reference = Prefilter::build(
+            &rules,
+            |keywords| Search::automaton(keywords, Fallback::Nfa),
+            |keywords| Search::automaton(keywords, Fallback::Nfa),
+        )
+        .expect("automata");
         let mut text = Vec::new();
         for rule in rules.rules() {
             for example in rule

@@ -472,13 +472,21 @@ impl RuleSet {
     pub fn embedded() -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
         set.rules.reserve(embedded::FACTS.len());
-        for (name, json) in embedded::EMBEDDED {
-            let origin = format!("patterns/{name}");
-            let file: RuleFile = serde_json::from_str(json).map_err(|e| RuleError::Parse {
-                path: origin.clone(),
-                message: one_line(&e.to_string()),
-            })?;
-            set.add_specs(&origin, file, false)?;
+        // Parsed in parallel: with the named-service table, parsing is most of start-up.
+        use rayon::prelude::*;
+        let files: Vec<(String, Result<RuleFile, RuleError>)> = embedded::EMBEDDED
+            .par_iter()
+            .map(|(name, json)| {
+                let origin = format!("patterns/{name}");
+                let file = serde_json::from_str(json).map_err(|e| RuleError::Parse {
+                    path: origin.clone(),
+                    message: one_line(&e.to_string()),
+                });
+                (origin, file)
+            })
+            .collect();
+        for (origin, file) in files {
+            set.add_specs(&origin, file?, false)?;
         }
         for rule in &mut set.rules {
             rule.known_facts = embedded::FACTS

@@ -110,7 +110,18 @@ pub struct Service {
 /// The key words of which the identifier must hold one (besides the service's name). Words
 /// before them (`ACCESS_`, `SECRET_`, `api_`) are taken by the gap between the name and the key
 /// word, or precede the match.
-const KEY_WORDS: &str = r"key|token|secret|api|access|auth|password|passwd|pwd|credentials?";
+///
+/// `api` and `access` alone are not among them: `api` occurs every few hundred bytes of some
+/// code (aws-sdk-go), and each key word opens a search for the names around it. `API key` and
+/// `access token` still count, by their `key` and `token`.
+const KEY_WORDS: &str = r"key|token|secret|auth|password|passwd|pwd|credentials?";
+
+/// The most bytes between a name and the key word after it (`_API_` in `ZEROBOUNCE_API_KEY`).
+/// With [`GAP_AFTER_KEY_WORD`], it must stay below the prefilter's `NEAR`: the names are searched
+/// only that close to a key word.
+pub const GAP_AFTER_NAME: usize = 20;
+/// The most bytes between a key word and the name after it, less one separator (`API_KEY_X`).
+pub const GAP_AFTER_KEY_WORD: usize = 12;
 
 /// What may follow the key word inside the identifier (`_KEY`, `_PROD`, `V2`).
 const SUFFIXES: &str = r"(?:[_.-]?(?:key|token|secret|str|string|value|prod|production|live|test|sandbox|dev|staging|v[0-9]|[0-9]{1,2})){0,2}";
@@ -250,12 +261,17 @@ impl Service {
             .collect::<Vec<_>>()
             .join("|");
         let name_at_start = format!("(?:(?:^|[^A-Za-z])(?i:{name})|[a-z](?:{capitalised}))");
-        // The provider's own word for the value counts as a key word too (`access grant`).
-        let own_words = slug(&self.secret)
-            .split('-')
-            .collect::<Vec<_>>()
-            .join(separator);
-        let key_words = format!("(?i:{KEY_WORDS}|{own_words})");
+        // The provider's own words for the value count as a key word too (`access grant`),
+        // where one of them is long enough to be a near word.
+        let key_words = if self.own_words().is_empty() {
+            format!("(?i:{KEY_WORDS})")
+        } else {
+            let phrase = slug(&self.secret)
+                .split('-')
+                .collect::<Vec<_>>()
+                .join(separator);
+            format!("(?i:{KEY_WORDS}|{phrase})")
+        };
         let value = match self.alphabet {
             Alphabet::Uuid => {
                 "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
@@ -275,20 +291,47 @@ impl Service {
             }
         };
         format!(
-            r#"(?:{name_at_start}[A-Za-z0-9_.\x20'"()\[\]-]{{0,20}}?{key_words}|{key_words}[A-Za-z0-9_.-]{{0,12}}?[_.-](?i:{name})){SUFFIXES_CI}{ASSIGNMENT}(?P<secret>{value})(?:[^A-Za-z0-9_+/=-]|$)"#,
+            r#"(?:{name_at_start}[A-Za-z0-9_.\x20'"()\[\]-]{{0,{GAP_AFTER_NAME}}}?{key_words}|{key_words}[A-Za-z0-9_.-]{{0,{GAP_AFTER_KEY_WORD}}}?[_.-](?i:{name})){SUFFIXES_CI}{ASSIGNMENT}(?P<secret>{value})(?:[^A-Za-z0-9_+/=-]|$)"#,
             SUFFIXES_CI = format_args!("(?i:{SUFFIXES})"),
         )
+    }
+
+    /// The provider's words for the value (`access`, `grant`) of three letters or more, as near
+    /// words must be.
+    fn own_words(&self) -> Vec<String> {
+        slug(&self.secret)
+            .split('-')
+            .filter(|w| w.len() >= 3)
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The words of which every match holds one beside the name (within the regex's gaps,
+    /// well inside [`crate::engine::NEAR`] bytes): the key words and the provider's own. The
+    /// prefilter searches the names only near them.
+    fn near_words(&self) -> Vec<String> {
+        let key_words = KEY_WORDS.split('|').map(|w| w.trim_end_matches("s?"));
+        // A phrase that holds a key word (`client secret`, `app key`) needs no near word of its
+        // own, and `client` or `app` would open a search at every other line.
+        let phrase = slug(&self.secret);
+        let own = if key_words.clone().any(|w| phrase.contains(w)) {
+            Vec::new()
+        } else {
+            self.own_words()
+        };
+        let mut words: Vec<String> = key_words.map(str::to_string).chain(own).collect();
+        words.sort();
+        words.dedup();
+        words
     }
 
     /// The prefilter's keywords: every name with each separator a scan may meet.
     fn keywords(&self) -> Vec<String> {
         let mut keywords = Vec::new();
         for words in &self.names {
-            let separators: &[&str] = if words.len() > 3 {
-                &["", "_", "-"]
-            } else {
-                &["", "_", "-", ".", " "]
-            };
+            // Every spelling is a keyword; they cost little, being searched only near a key
+            // word.
+            let separators = ["", "_", "-", ".", " "];
             let mut variants = vec![words[0].clone()];
             for word in &words[1..] {
                 variants = variants
@@ -395,6 +438,7 @@ impl Service {
             ),
             "severity": "medium",
             "keywords": self.keywords(),
+            "near_words": self.near_words(),
             "regex": self.regex(),
             "entropy": self.alphabet.entropy(self.length.0),
             "window_before": 48,
