@@ -81,6 +81,16 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "not_a_real",
     "12345678",
     "abcdefgh",
+    // Counting, as documentation samples do (`abcd1234defg5678`, `a1b2c3d4567890ab`,
+    // `1a2b3c4d-5e6f-...`): six in a row is a few chances in a million in a random hex token.
+    "123456",
+    "234567",
+    "345678",
+    "456789",
+    "567890",
+    "abcdef",
+    "a1b2c3",
+    "1a2b3c",
     "<",
     "...",
     "\u{2026}",
@@ -186,7 +196,32 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     {
         return true;
     }
-    is_mask(secret)
+    is_mask(secret) || is_base64_of_prose(secret.trim_ascii())
+}
+
+/// Base64 of a sentence (`dGhpcyBpcyBub3QgYSByZWFsIHZhbHVl`, "this is not a real value"): test
+/// data that looks random until decoded. A key decodes to random bytes, and credentials that
+/// are text (`user:password`, JSON) have punctuation: only letters, spaces and a few marks with
+/// at least two spaces read as prose.
+fn is_base64_of_prose(s: &[u8]) -> bool {
+    use base64::Engine as _;
+    if s.len() < 16 {
+        return false;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(
+            s.strip_suffix(b"==")
+                .or_else(|| s.strip_suffix(b"="))
+                .unwrap_or(s),
+        )
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s));
+    let Ok(text) = decoded else {
+        return false;
+    };
+    text.iter().filter(|&&b| b == b' ').count() >= 2
+        && text
+            .iter()
+            .all(|&b| b.is_ascii_alphabetic() || b" ,.'!?-".contains(&b))
 }
 
 /// A format string's slot inside the value: `{}`, `{0}`, `{:>8}` (Rust, Python, C#): the
@@ -297,6 +332,16 @@ pub fn looks_like_identifier(value: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{is_placeholder, looks_like_identifier};
+
+    #[test]
+    fn base64_of_a_sentence_is_a_placeholder() {
+        // "this is not a real value", "keep it secret"
+        assert!(is_placeholder(b"dGhpcyBpcyBub3QgYSByZWFsIHZhbHVl"));
+        assert!(is_placeholder(b"a2VlcCBpdCBzZWNyZXQgcGxlYXNl"));
+        // Random bytes, and text credentials, are not.
+        assert!(!is_placeholder(b"Qk8vT1pXc0tmN2dIdjJyYQ"));
+        assert!(!is_placeholder(b"YWxhZGRpbjpvcGVuc2VzYW1lMTIz")); // aladdin:opensesame123
+    }
 
     #[test]
     fn identifiers_versus_random_tokens() {
