@@ -1,6 +1,7 @@
 //! What the end-to-end tests share: generated fake secrets.
 
 /// A fake GitHub token (`ghp_` + 36 alphanumerics) that differs per seed.
+#[allow(dead_code)]
 pub fn token(seed: u64) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
