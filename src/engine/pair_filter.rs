@@ -374,6 +374,28 @@ mod avx512 {
         unsafe { blocks_avx512(filter, haystack, spill, on_block) }
     }
 
+    /// Byte `8m + 7 - p` of the permuted pair: the contribution to pair `p` of the mask of the
+    /// pair `m` before it (lane `7 - m`), from this group or from the previous one. A constant:
+    /// the gated search calls the filter on thousands of short regions.
+    const ORDER: [u8; 64] = {
+        let mut order = [0u8; 64];
+        let mut m = 0;
+        while m < 8 {
+            let mut p = 0;
+            while p < 8 {
+                let source = if p >= m {
+                    64 + 8 * (p - m) + (7 - m)
+                } else {
+                    8 * (8 + p - m) + (7 - m)
+                };
+                order[8 * m + 7 - p] = source as u8;
+                p += 1;
+            }
+            m += 1;
+        }
+        order
+    };
+
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     unsafe fn blocks_avx512(
         filter: &PairFilter,
@@ -388,20 +410,7 @@ mod avx512 {
         let classes_low = _mm512_loadu_si512(filter.class.as_ptr().cast());
         let classes_high = _mm512_loadu_si512(filter.class.as_ptr().add(64).cast());
         let masks = filter.masks.as_ptr().cast::<i64>();
-        // Byte `8m + 7 - p` of the permuted pair: the contribution to pair `p` of the mask of
-        // the pair `m` before it (lane `7 - m`), from this group or from the previous one.
-        let mut order = [0u8; 64];
-        for m in 0..8 {
-            for p in 0..8 {
-                let source = if p >= m {
-                    64 + 8 * (p - m) + (7 - m)
-                } else {
-                    8 * (8 + p - m) + (7 - m)
-                };
-                order[8 * m + 7 - p] = source as u8;
-            }
-        }
-        let order = _mm512_loadu_si512(order.as_ptr().cast());
+        let order = _mm512_loadu_si512(ORDER.as_ptr().cast());
         let shift_low = _mm512_set_epi64(8, 16, 24, 32, 40, 48, 56, 64);
         // Nothing before the input: "everything allowed", as in the scalar loop.
         debug_assert_eq!(*spill, 0);
