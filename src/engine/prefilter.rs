@@ -63,7 +63,37 @@ pub const NEAR: usize = 24;
 const _: () = assert!(
     crate::rules::services::GAP_AFTER_NAME <= NEAR
         && crate::rules::services::GAP_AFTER_KEY_WORD < NEAR
+        && crate::rules::services::MIN_LENGTH >= VALUE_MIN
 );
+
+/// How far after a near word, on its line, the secret of a gated rule starts at the latest.
+pub const VALUE_REACH: usize = 128;
+/// The fewest bytes a gated rule's secret has.
+pub const VALUE_MIN: usize = 12;
+
+/// Whether a secret of a gated rule can follow a near word that ends at `from`: a run of at least
+/// [`VALUE_MIN`] letters, digits and `+/=_-`, a digit among them, starting on the same line within
+/// [`VALUE_REACH`] bytes. Most near words in code (`Key *string`, `fn token(&self)`,
+/// `NextToken: nil`) have none, and open no region.
+fn value_follows(haystack: &[u8], from: usize) -> bool {
+    let mut run = 0usize;
+    let mut digit = false;
+    for (i, &b) in haystack.iter().enumerate().skip(from) {
+        if b.is_ascii_alphanumeric() || b"+/=_-".contains(&b) {
+            run += 1;
+            digit |= b.is_ascii_digit();
+            if run >= VALUE_MIN && digit {
+                return true;
+            }
+        } else if b == b'\n' || i >= from + VALUE_REACH {
+            return false;
+        } else {
+            run = 0;
+            digit = false;
+        }
+    }
+    false
+}
 
 /// Gated regions closer than this are searched in one call.
 const MERGE_GAP: usize = 64;
@@ -230,7 +260,7 @@ impl Prefilter {
             .for_each(&haystack[search_from..search_to], |local, found| {
                 let start = search_from + found.start;
                 let end = search_from + found.end;
-                if self.is_near_word[local] {
+                if self.is_near_word[local] && value_follows(haystack, end) {
                     near.push(start.saturating_sub(gate_margin)..end.saturating_add(NEAR));
                 }
                 let keyword = self.main.global[local];
@@ -247,7 +277,8 @@ impl Prefilter {
         let Some(gated) = &self.gated else {
             return;
         };
-        // The regions where a gated keyword may start, merged, clipped to `range`.
+        // The regions where a gated keyword may start: their union, clipped to `range`, so
+        // that the hits do not depend on how the input is cut.
         near.sort_unstable_by_key(|r| r.start);
         let mut regions: Vec<Range<usize>> = Vec::new();
         for r in near {
@@ -256,24 +287,36 @@ impl Prefilter {
                 continue;
             }
             match regions.last_mut() {
-                // Regions a few bytes apart are searched as one: a search has a fixed cost.
-                Some(last) if r.start <= last.end + MERGE_GAP => last.end = last.end.max(r.end),
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
                 _ => regions.push(r),
             }
         }
-        for region in regions {
-            let to = reach(region.end, gated.longest);
+        // Regions a few bytes apart are searched in one call (a search has a fixed cost); a
+        // hit counts only if it starts in a region.
+        let mut first = 0;
+        while first < regions.len() {
+            let mut last = first;
+            while last + 1 < regions.len()
+                && regions[last + 1].start <= regions[last].end + MERGE_GAP
+            {
+                last += 1;
+            }
+            let span = regions[first].start..regions[last].end;
+            let members = &regions[first..=last];
+            let to = reach(span.end, gated.longest);
             gated
                 .search
-                .for_each(&haystack[region.start..to], |local, found| {
-                    if region.start + found.start < region.end {
+                .for_each(&haystack[span.start..to], |local, found| {
+                    let start = span.start + found.start;
+                    if members.iter().any(|r| r.contains(&start)) {
                         on_hit(Hit {
-                            start: region.start + found.start,
-                            end: region.start + found.end,
+                            start,
+                            end: span.start + found.end,
                             keyword: gated.global[local],
                         });
                     }
                 });
+            first = last + 1;
         }
     }
 
@@ -381,6 +424,24 @@ mod tests {
         prefilter.for_each_hit(haystack, |h| hits.push((h.start, h.end, h.keyword)));
         hits.sort_unstable();
         hits
+    }
+
+    #[test]
+    fn a_near_word_opens_a_region_only_before_a_value() {
+        let follows = |text: &str| value_follows(text.as_bytes(), 0);
+        assert!(follows("=5f1c2d3e4b5a69788796a5b4c3d2e1f0"));
+        assert!(follows(
+            "_ZEROBOUNCE: \"9c1d4e7f-2a6b-4c8d-9e0f-7b3e91d2c58a\""
+        ));
+        assert!(follows(" = 'Hq7Lm2Vx9Kp4TzWq8Nc3'"));
+        assert!(!follows(" *string `json:\"key\"`"));
+        assert!(!follows("(&self) -> Option<String> {"));
+        assert!(!follows(
+            ": nil,\n    value: 5f1c2d3e4b5a69788796a5b4c3d2e1f0"
+        ));
+        assert!(!follows(" = \"configuration_handler_value\""));
+        let far = format!("={}5f1c2d3e4b5a69788796", " ".repeat(VALUE_REACH + 1));
+        assert!(!follows(&far));
     }
 
     #[test]

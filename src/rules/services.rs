@@ -116,6 +116,10 @@ pub struct Service {
 /// `access token` still count, by their `key` and `token`.
 const KEY_WORDS: &str = r"key|token|secret|auth|password|passwd|pwd|credentials?";
 
+/// The shortest key a table may describe. The prefilter opens a search for names only before a
+/// value at least this long, with a digit in it (the rules' allowlist drops values without one).
+pub const MIN_LENGTH: usize = 12;
+
 /// The most bytes between a name and the key word after it (`_API_` in `ZEROBOUNCE_API_KEY`).
 /// With [`GAP_AFTER_KEY_WORD`], it must stay below the prefilter's `NEAR`: the names are searched
 /// only that close to a key word.
@@ -209,7 +213,7 @@ impl Service {
             Some(_) => return Err(fail("length must be N or [MIN, MAX]".into())),
         };
         let length = match (usize::try_from(length.0), usize::try_from(length.1)) {
-            (Ok(min), Ok(max)) if (12..=256).contains(&min) && min <= max && max <= 256 => {
+            (Ok(min), Ok(max)) if (MIN_LENGTH..=256).contains(&min) && min <= max && max <= 256 => {
                 (min, max)
             }
             _ => {

@@ -98,8 +98,10 @@ pub struct RuleSpec {
     #[serde(default)]
     pub filter_identifiers: bool,
     /// Words of which one lies within [`crate::engine::NEAR`] bytes of the keyword in every
-    /// match (`key`, `token`, `secret` beside a service's name). A keyword of only such rules
-    /// is searched only around those words: cheap enough for a table of a thousand names.
+    /// match (`key`, `token`, `secret` beside a service's name), with the secret after it on its
+    /// line: at least 12 letters, digits or `+/=_-`, a digit among them, starting within 128
+    /// bytes. A keyword of only such rules is searched only around those words: cheap enough
+    /// for a table of a thousand names.
     #[serde(default)]
     pub near_words: Vec<String>,
     /// A generic rule yields to any specific rule whose secret overlaps its own.
