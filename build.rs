@@ -14,21 +14,12 @@ use std::{env, fs, path::Path};
 mod factors;
 #[path = "src/rules/finite.rs"]
 mod finite;
+#[path = "src/rules/ids.rs"]
+mod ids;
 #[path = "src/rules/services.rs"]
 mod services;
 #[path = "src/rules/single_line.rs"]
 mod single_line;
-
-/// The rules module's validation, for the services module (which names it `super::`).
-fn is_kebab_case(id: &str) -> bool {
-    !id.is_empty()
-        && !id.starts_with('-')
-        && !id.ends_with('-')
-        && !id.contains("--")
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
 
 /// The facts of one rule, as `(id, (on_keyword_line, required_words, required_bytes))` source
 /// text.
@@ -85,13 +76,9 @@ fn take_examples(
     }
 }
 
-fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("patterns");
-    println!("cargo:rerun-if-changed={}", dir.display());
-    for analysis in ["factors", "finite", "single_line"] {
-        println!("cargo:rerun-if-changed=src/rules/{analysis}.rs");
-    }
-    let mut files: Vec<_> = fs::read_dir(&dir)
+/// The `.toml` files directly in `dir`, sorted (none if it cannot be read).
+fn toml_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(Result::ok)
                 .map(|e| e.path())
@@ -100,6 +87,16 @@ fn main() {
         })
         .unwrap_or_default();
     files.sort();
+    files
+}
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("patterns");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    for analysis in ["factors", "finite", "ids", "single_line"] {
+        println!("cargo:rerun-if-changed=src/rules/{analysis}.rs");
+    }
+    let files = toml_files(&dir);
     let out_dir = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let mut out = String::from(
         "/// Every embedded rule file: (file name, the file as JSON).\npub static EMBEDDED: &[(&str, &str)] = &[\n",
@@ -135,15 +132,7 @@ fn main() {
     let services_dir = dir.join("services");
     println!("cargo:rerun-if-changed={}", services_dir.display());
     println!("cargo:rerun-if-changed=src/rules/services.rs");
-    let mut tables: Vec<_> = fs::read_dir(&services_dir)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    tables.sort();
+    let tables = toml_files(&services_dir);
     for path in &tables {
         println!("cargo:rerun-if-changed={}", path.display());
         let stem = path

@@ -7,6 +7,7 @@
 
 mod factors;
 mod finite;
+mod ids;
 pub mod services;
 mod single_line;
 mod spec;
@@ -18,7 +19,8 @@ use regex_automata::meta::{Cache, Regex};
 use regex_automata::util::captures::Captures;
 use regex_automata::Input;
 
-pub use spec::{is_kebab_case, Allowlist, RuleFile, RuleSpec, Severity};
+pub use ids::is_kebab_case;
+pub use spec::{Allowlist, RuleFile, RuleSpec, Severity};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/patterns.rs"));

@@ -150,7 +150,7 @@ impl Service {
                 FIELDS.join(", ")
             )));
         }
-        if !super::is_kebab_case(&id) {
+        if !super::ids::is_kebab_case(&id) {
             return Err(fail("id must be kebab-case".into()));
         }
         let name = string_field(entry, "name")

@@ -143,7 +143,7 @@ impl RuleSpec {
     /// Checks what serde cannot: id shape, non-empty fields, usable keywords. (Examples are
     /// [`RuleSpec::validate_examples`]: an embedded rule's are not loaded for a scan.)
     pub fn validate(&self) -> Result<(), String> {
-        if !is_kebab_case(&self.id) {
+        if !super::is_kebab_case(&self.id) {
             return Err("id must be kebab-case (lowercase letters, digits, single dashes)".into());
         }
         if self.name.trim().is_empty() || self.description.trim().is_empty() {
@@ -182,31 +182,9 @@ impl RuleSpec {
     }
 }
 
-/// `github-pat-classic` yes; `GitHub_PAT`, `-x`, `a--b` no.
-pub fn is_kebab_case(id: &str) -> bool {
-    !id.is_empty()
-        && !id.starts_with('-')
-        && !id.ends_with('-')
-        && !id.contains("--")
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kebab_case() {
-        assert!(is_kebab_case("github-pat-classic"));
-        assert!(is_kebab_case("aws-access-key-id"));
-        assert!(!is_kebab_case("GitHub-pat"));
-        assert!(!is_kebab_case("a--b"));
-        assert!(!is_kebab_case("-a"));
-        assert!(!is_kebab_case("a_b"));
-        assert!(!is_kebab_case(""));
-    }
 
     #[test]
     fn severity_orders_by_badness() {
