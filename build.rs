@@ -76,6 +76,12 @@ fn take_examples(
     }
 }
 
+/// `patterns/{name}` as TOML; a file that cannot be read or parsed fails the build with its name.
+fn read_toml(path: &Path, name: &str) -> toml::Value {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {name}: {e}"));
+    toml::from_str(&text).unwrap_or_else(|e| panic!("patterns/{name} is not valid TOML: {e}"))
+}
+
 /// The `.toml` files directly in `dir`, sorted (none if it cannot be read).
 fn toml_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = fs::read_dir(dir)
@@ -109,9 +115,7 @@ fn main() {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {name}: {e}"));
-        let value: toml::Value = toml::from_str(&text)
-            .unwrap_or_else(|e| panic!("patterns/{name} is not valid TOML: {e}"));
+        let value = read_toml(path, name);
         let rules = value.get("rules").and_then(|r| r.as_array());
         facts.extend(rules.into_iter().flatten().filter_map(facts_of));
         let mut value = serde_json::to_value(&value).expect("TOML values convert to JSON");
@@ -140,9 +144,7 @@ fn main() {
             .and_then(|n| n.to_str())
             .unwrap_or_default();
         let name = format!("services/{stem}.toml");
-        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {name}: {e}"));
-        let value: toml::Value = toml::from_str(&text)
-            .unwrap_or_else(|e| panic!("patterns/{name} is not valid TOML: {e}"));
+        let value = read_toml(path, &name);
         let mut rules =
             services::expand(&value, stem).unwrap_or_else(|e| panic!("patterns/{name}: {e}"));
         for rule in &mut rules {

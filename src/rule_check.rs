@@ -191,7 +191,7 @@ mod tests {
 
     #[test]
     fn every_embedded_rule_passes_its_examples() {
-        let engine = Engine::new(embedded_with_examples()).expect("engine");
+        let engine = Engine::new(crate::test_support::embedded_with_examples()).expect("engine");
         let failures = check_examples(&engine);
         let text: Vec<String> = failures.iter().map(ToString::to_string).collect();
         assert!(
@@ -202,16 +202,9 @@ mod tests {
         );
     }
 
-    fn embedded_with_examples() -> RuleSet {
-        let mut set = RuleSet::embedded().expect("embedded rules load");
-        set.load_embedded_examples()
-            .expect("embedded examples load");
-        set
-    }
-
     #[test]
     fn rule_ids_are_unique_and_kebab_case_and_examples_plentiful() {
-        let set = embedded_with_examples();
+        let set = crate::test_support::embedded_with_examples();
         let mut ids = std::collections::HashSet::new();
         for rule in set.rules() {
             assert!(crate::rules::is_kebab_case(rule.id()), "{}", rule.id());

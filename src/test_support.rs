@@ -33,3 +33,11 @@ pub fn engine_from(toml: &str) -> Engine {
         .expect("valid test rules");
     Engine::new(set).expect("engine builds")
 }
+
+/// The embedded rules with their examples, which a scan does not load.
+pub fn embedded_with_examples() -> RuleSet {
+    let mut set = RuleSet::embedded().expect("embedded rules load");
+    set.load_embedded_examples()
+        .expect("embedded examples load");
+    set
+}

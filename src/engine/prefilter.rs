@@ -40,6 +40,21 @@ struct Part {
     longest: usize,
 }
 
+impl Part {
+    /// The search `search` builds over `keywords` (each with its global index).
+    fn new(
+        keywords: &[(String, usize)],
+        search: impl FnOnce(&[String]) -> Result<Search, aho_corasick::BuildError>,
+    ) -> Result<Part, aho_corasick::BuildError> {
+        let words: Vec<String> = keywords.iter().map(|(k, _)| k.clone()).collect();
+        Ok(Part {
+            search: search(&words)?,
+            global: keywords.iter().map(|&(_, g)| g).collect(),
+            longest: words.iter().map(String::len).max().unwrap_or(0),
+        })
+    }
+}
+
 #[derive(Debug)]
 enum Search {
     /// One filter per [`KEYWORDS_PER_FILTER`] keywords, each with the local index of its
@@ -191,24 +206,13 @@ impl Prefilter {
     ) -> Result<Prefilter, aho_corasick::BuildError> {
         let (keywords, rules_of_keyword) = keywords_of(rules);
         let split = split(rules, keywords, rules_of_keyword);
-        let part = |keywords: &[(String, usize)],
-                    search: &mut dyn FnMut(
-            &[String],
-        ) -> Result<Search, aho_corasick::BuildError>| {
-            let words: Vec<String> = keywords.iter().map(|(k, _)| k.clone()).collect();
-            Ok::<Part, aho_corasick::BuildError>(Part {
-                search: search(&words)?,
-                global: keywords.iter().map(|&(_, g)| g).collect(),
-                longest: words.iter().map(String::len).max().unwrap_or(0),
-            })
-        };
-        let main = part(&split.main, &mut search)?;
+        let main = Part::new(&split.main, &mut search)?;
         let gated = if split.gated.is_empty() {
             None
         } else {
             // Around near words only: one filter, however many keywords, since each filter is
             // a search of every region and the regions are short.
-            Some(part(&split.gated, &mut gated)?)
+            Some(Part::new(&split.gated, &mut gated)?)
         };
         Ok(Prefilter {
             main,
@@ -243,18 +247,11 @@ impl Prefilter {
                 .min(haystack.len())
         };
         let mut near = Vec::new();
+        // Near words just outside `range` open regions inside it (no margin without gated
+        // keywords).
         let gate_margin = self.gated.as_ref().map_or(0, |g| NEAR + g.longest);
-        // Near words just outside `range` open regions inside it.
-        let search_from = if self.gated.is_some() {
-            range.start.saturating_sub(gate_margin)
-        } else {
-            range.start
-        };
-        let search_to = if self.gated.is_some() {
-            reach(range.end.saturating_add(gate_margin), self.main.longest)
-        } else {
-            reach(range.end, self.main.longest)
-        };
+        let search_from = range.start.saturating_sub(gate_margin);
+        let search_to = reach(range.end.saturating_add(gate_margin), self.main.longest);
         self.main
             .search
             .for_each(&haystack[search_from..search_to], |local, found| {
@@ -446,8 +443,7 @@ mod tests {
 
     #[test]
     fn pair_filter_and_automaton_agree_on_every_rule_example() {
-        let mut rules = RuleSet::embedded().expect("embedded rules");
-        rules.load_embedded_examples().expect("embedded examples");
+        let rules = crate::test_support::embedded_with_examples();
         let fast = Prefilter::new(&rules, false).expect("prefilter");
         assert!(matches!(fast.main.search, Search::Pairs(_)));
         let reference = Prefilter::build(

@@ -676,11 +676,10 @@ mod tests {
 
     #[test]
     fn embedded_rules_load_and_compile() {
-        let mut set = RuleSet::embedded().expect("embedded rules are valid");
+        let set = RuleSet::embedded().expect("embedded rules are valid");
         assert!(!set.is_empty());
         assert!(set.rules().iter().all(|r| r.spec.examples.is_empty()));
-        set.load_embedded_examples().expect("examples load");
-        for rule in set.rules() {
+        for rule in crate::test_support::embedded_with_examples().rules() {
             rule.compile_all().unwrap_or_else(|e| panic!("{e}"));
             rule.spec
                 .validate_examples()
