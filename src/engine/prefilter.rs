@@ -90,25 +90,99 @@ pub const VALUE_MIN: usize = 12;
 /// [`VALUE_MIN`] letters, digits and `+/=_-`, a digit among them, starting on the same line within
 /// [`VALUE_REACH`] bytes. Most near words in code (`Key *string`, `fn token(&self)`,
 /// `NextToken: nil`) have none, and open no region.
-fn value_follows(haystack: &[u8], from: usize) -> bool {
+///
+/// The scan remembers what it saw last: near words come in order and often several to a line
+/// (`api_key = token.get("key")`), and a later one's answer mostly follows from the earlier scan
+/// without reading its bytes again. (The tests hold it to a plain scan of each near word.)
+#[derive(Debug, Default)]
+struct ValueScan {
+    /// Where the last scan started, and what it found.
+    from: usize,
+    seen: Seen,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+enum Seen {
+    /// Nothing remembered.
+    #[default]
+    Nothing,
+    /// No run from `from` up to the newline at this position.
+    NoneToNewline(usize),
+    /// No run from `from` up to this byte, which is no value byte and lies past the reach.
+    NoneToByte(usize),
+    /// A run that starts here.
+    RunAt(usize),
+}
+
+impl ValueScan {
+    fn follows(&mut self, haystack: &[u8], from: usize) -> bool {
+        // Every run between a later start and where the last scan stopped is part of a run the
+        // last scan saw (or a shorter piece of one), so the answer carries over; a run found
+        // carries over to every start up to its own.
+        let resume = match self.seen {
+            _ if from < self.from => from,
+            Seen::NoneToNewline(newline) if from <= newline => return false,
+            Seen::NoneToByte(stop) if from <= stop => stop,
+            Seen::RunAt(run) if from <= run => return true,
+            _ => from,
+        };
+        self.from = from;
+        self.seen = scan_for_value(haystack, from, resume);
+        matches!(self.seen, Seen::RunAt(_))
+    }
+}
+
+/// Looks for a run from `resume` on (the bytes from `from` to `resume` are known to hold none,
+/// and `resume`, if past `from`, is no value byte).
+fn scan_for_value(haystack: &[u8], from: usize, resume: usize) -> Seen {
     let mut run = 0usize;
     let mut digit = false;
-    for (i, &b) in haystack.iter().enumerate().skip(from) {
-        if b.is_ascii_alphanumeric() || b"+/=_-".contains(&b) {
-            run += 1;
-            digit |= b.is_ascii_digit();
-            if run >= VALUE_MIN && digit {
-                return true;
+    let reach = from.saturating_add(VALUE_REACH);
+    for (i, &b) in haystack.iter().enumerate().skip(resume) {
+        match VALUE_BYTE[b as usize] {
+            VALUE_OTHER => {
+                if b == b'\n' {
+                    return Seen::NoneToNewline(i);
+                }
+                if i >= reach {
+                    return Seen::NoneToByte(i);
+                }
+                run = 0;
+                digit = false;
             }
-        } else if b == b'\n' || i >= from + VALUE_REACH {
-            return false;
-        } else {
-            run = 0;
-            digit = false;
+            class => {
+                run += 1;
+                digit |= class == VALUE_DIGIT;
+                if run >= VALUE_MIN && digit {
+                    return Seen::RunAt(i + 1 - run);
+                }
+            }
         }
     }
-    false
+    Seen::NoneToNewline(haystack.len())
 }
+
+/// The classes of [`VALUE_BYTE`]: a byte that a value has no run of, a digit, another byte of a
+/// value (letters and `+/=_-`).
+const VALUE_OTHER: u8 = 0;
+const VALUE_DIGIT: u8 = 1;
+const VALUE_LETTER: u8 = 2;
+
+/// [`value_follows`]'s class of each byte (a table: it runs after every near word).
+static VALUE_BYTE: [u8; 256] = {
+    let mut class = [VALUE_OTHER; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if byte.is_ascii_digit() {
+            class[b] = VALUE_DIGIT;
+        } else if byte.is_ascii_alphabetic() || matches!(byte, b'+' | b'/' | b'=' | b'_' | b'-') {
+            class[b] = VALUE_LETTER;
+        }
+        b += 1;
+    }
+    class
+};
 
 /// Gated regions closer than this are searched in one call.
 const MERGE_GAP: usize = 64;
@@ -247,6 +321,7 @@ impl Prefilter {
                 .min(haystack.len())
         };
         let mut near = Vec::new();
+        let mut value_scan = ValueScan::default();
         // Near words just outside `range` open regions inside it (no margin without gated
         // keywords).
         let gate_margin = self.gated.as_ref().map_or(0, |g| NEAR + g.longest);
@@ -257,7 +332,7 @@ impl Prefilter {
             .for_each(&haystack[search_from..search_to], |local, found| {
                 let start = search_from + found.start;
                 let end = search_from + found.end;
-                if self.is_near_word[local] && value_follows(haystack, end) {
+                if self.is_near_word[local] && value_scan.follows(haystack, end) {
                     near.push(start.saturating_sub(gate_margin)..end.saturating_add(NEAR));
                 }
                 let keyword = self.main.global[local];
@@ -423,6 +498,27 @@ mod tests {
         hits
     }
 
+    /// [`ValueScan::follows`] as its definition says, with nothing remembered.
+    fn value_follows(haystack: &[u8], from: usize) -> bool {
+        let mut run = 0usize;
+        let mut digit = false;
+        for (i, &b) in haystack.iter().enumerate().skip(from) {
+            if b.is_ascii_alphanumeric() || b"+/=_-".contains(&b) {
+                run += 1;
+                digit |= b.is_ascii_digit();
+                if run >= VALUE_MIN && digit {
+                    return true;
+                }
+            } else if b == b'\n' || i >= from + VALUE_REACH {
+                return false;
+            } else {
+                run = 0;
+                digit = false;
+            }
+        }
+        false
+    }
+
     #[test]
     fn a_near_word_opens_a_region_only_before_a_value() {
         let follows = |text: &str| value_follows(text.as_bytes(), 0);
@@ -439,6 +535,39 @@ mod tests {
         assert!(!follows(" = \"configuration_handler_value\""));
         let far = format!("={}5f1c2d3e4b5a69788796", " ".repeat(VALUE_REACH + 1));
         assert!(!follows(&far));
+    }
+
+    #[test]
+    fn a_remembered_value_scan_answers_as_a_fresh_one() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..2000 {
+            let len = next(400);
+            // Runs common, or rare enough that scans stop at the reach.
+            let alphabet: &[u8] = [&b"aaaa1 \n=-"[..], b"aaaaaaaaaaa1 ", b"a1 "][next(3)];
+            let text: Vec<u8> = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            let mut scan = ValueScan::default();
+            let mut from = 0;
+            for _ in 0..40 {
+                // Mostly forward, as hits come; now and then back.
+                from = if next(8) == 0 {
+                    next(len + 1)
+                } else {
+                    (from + next(30)).min(len)
+                };
+                assert_eq!(
+                    scan.follows(&text, from),
+                    value_follows(&text, from),
+                    "from {from} in {:?}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
     }
 
     #[test]
