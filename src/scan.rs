@@ -283,20 +283,33 @@ fn scan_file(
             // An artifact is often larger than any source file: an archive is held to the
             // archive limits instead.
             Some(limits) => match fs::map_archive(&entry.fs_path) {
-                Ok(Some(map)) => scan_archive(engine, &entry.path, &map, limits, tally),
+                Ok(Some(map)) => {
+                    let found = scan_archive(engine, &entry.path, &map, limits, tally);
+                    if map.was_cut() {
+                        tally.skip(entry.path.clone(), SkipReason::ChangedWhileRead);
+                    }
+                    found
+                }
                 Ok(None) => skip(SkipReason::TooLarge { size, limit }),
                 Err(reason) => skip(reason),
             },
             None => skip(SkipReason::TooLarge { size, limit }),
         },
         Err(reason) => skip(reason),
-        Ok(contents) => scan_data(
-            engine,
-            &entry.path,
-            &contents,
-            options.archives.as_ref(),
-            tally,
-        ),
+        Ok(contents) => {
+            let found = scan_data(
+                engine,
+                &entry.path,
+                &contents,
+                options.archives.as_ref(),
+                tally,
+            );
+            // Findings from what was there stand; the report says the rest was not seen.
+            if contents.was_cut() {
+                tally.skip(entry.path.clone(), SkipReason::ChangedWhileRead);
+            }
+            found
+        }
     };
     READ_BUFFER.set(buffer);
     found

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
+use super::mapped::GuardedMap;
 use super::{Contents, SkipReason, Skipped};
 
 /// Files at least this large are memory-mapped rather than read.
@@ -154,8 +155,18 @@ pub fn walk_each_excluding(
                         });
                         return WalkState::Skip;
                     }
-                    if !entry.file_type().is_some_and(|t| t.is_file()) {
-                        return WalkState::Continue;
+                    match entry.file_type() {
+                        Some(t) if t.is_file() => {}
+                        Some(t) if t.is_dir() => return WalkState::Continue,
+                        other => {
+                            lock(skipped).push(Skipped {
+                                path: namer.name(entry.path()),
+                                reason: SkipReason::NotRegular {
+                                    kind: kind_of(other).to_string(),
+                                },
+                            });
+                            return WalkState::Continue;
+                        }
                     }
                     // No `stat` here: the reader asks the open file for its size, which spares
                     // the kernel a second walk down the path.
@@ -182,32 +193,44 @@ pub fn walk_each_excluding(
 /// always room for more than `size`: a read that brings exactly `size` bytes without filling
 /// the room has met the end (a regular file's read comes back short only there), so most files
 /// take one `read`; a file that grew since its size was taken is still read to its end.
+///
+/// Reading stops a byte past `limit`: a file that grows without end (a log being written, a
+/// file that lies about its size) is then too large, not a read that never ends.
 fn read_known_size(
     mut file: std::fs::File,
     size: u64,
+    limit: u64,
     buffer: &mut Vec<u8>,
 ) -> std::io::Result<usize> {
-    let expected = usize::try_from(size)
+    let most = usize::try_from(limit)
         .unwrap_or(usize::MAX)
         .saturating_add(1);
+    let expected = usize::try_from(size)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1)
+        .min(most);
     if buffer.len() < expected {
         buffer.resize(expected, 0);
     }
     let mut filled = 0;
     loop {
-        match file.read(&mut buffer[filled..]) {
+        let room = buffer.len().min(most);
+        match file.read(&mut buffer[filled..room]) {
             Ok(0) => return Ok(filled),
             Ok(n) => {
                 filled += n;
-                if filled as u64 == size && filled < buffer.len() {
+                if filled as u64 == size && filled < room {
                     return Ok(filled);
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
-        if filled == buffer.len() {
-            buffer.resize(buffer.len() * 2, 0);
+        if filled == most {
+            return Ok(filled);
+        }
+        if filled == room {
+            buffer.resize((buffer.len() * 2).min(most), 0);
         }
     }
 }
@@ -228,38 +251,40 @@ pub fn read<'b>(
     let unreadable = |e: std::io::Error| SkipReason::Unreadable {
         error: io_message(&e),
     };
-    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let file = open_regular(path)?;
     let size = file.metadata().map_err(unreadable)?.len();
     if size > limit {
         return Err(SkipReason::TooLarge { size, limit });
     }
     if size >= MMAP_THRESHOLD {
-        // SAFETY: the map is read-only and lives only while this file is scanned. A file that is
-        // truncated by another process meanwhile can fault; that is the same trade-off ripgrep
-        // makes for large files, and the reason small files are read instead.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(unreadable)?;
-        return Ok(Contents::Mapped(map));
+        // A file cut short while mapped reads as zeros past its new end, and says so.
+        if let Some(map) = GuardedMap::map(&file, size).map_err(unreadable)? {
+            return Ok(Contents::Mapped(map));
+        }
     }
     if buffer.len() > KEPT_BUFFER {
         *buffer = Vec::new();
     }
-    let len = read_known_size(file, size, buffer).map_err(unreadable)?;
+    let len = read_known_size(file, size, limit, buffer).map_err(unreadable)?;
     if len as u64 > limit {
         return Err(SkipReason::TooLarge {
             size: len as u64,
             limit,
         });
     }
-    Ok(Contents::Read(&buffer[..len]))
+    Ok(Contents::Read {
+        bytes: &buffer[..len],
+        cut: (len as u64) < size,
+    })
 }
 
 /// A file over the size limit, memory-mapped if it is an archive (which has limits of its own);
 /// `None` if it is not one.
-pub fn map_archive(path: &Path) -> Result<Option<memmap2::Mmap>, SkipReason> {
+pub fn map_archive(path: &Path) -> Result<Option<GuardedMap>, SkipReason> {
     let unreadable = |e: std::io::Error| SkipReason::Unreadable {
         error: io_message(&e),
     };
-    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut file = open_regular(path)?;
     let mut head = Vec::with_capacity(512);
     (&mut file)
         .take(512)
@@ -268,9 +293,64 @@ pub fn map_archive(path: &Path) -> Result<Option<memmap2::Mmap>, SkipReason> {
     if super::archive::Format::sniff(&head).is_none() {
         return Ok(None);
     }
-    // SAFETY: as in `read`: read-only, and only while the archive is walked.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(unreadable)?;
-    Ok(Some(map))
+    let size = file.metadata().map_err(unreadable)?.len();
+    match GuardedMap::map(&file, size).map_err(unreadable)? {
+        Some(map) => Ok(Some(map)),
+        None => Err(SkipReason::Unreadable {
+            error: "too large to read, and it cannot be mapped here".to_string(),
+        }),
+    }
+}
+
+/// Opens `path` for reading if it is a regular file. The open does not block (a FIFO put in
+/// place of a file after the walk would otherwise wait for a writer forever), and what is not
+/// a regular file is refused before any read.
+fn open_regular(path: &Path) -> Result<std::fs::File, SkipReason> {
+    let unreadable = |e: std::io::Error| SkipReason::Unreadable {
+        error: io_message(&e),
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(unreadable)?;
+    let file_type = file.metadata().map_err(unreadable)?.file_type();
+    if !file_type.is_file() {
+        return Err(SkipReason::NotRegular {
+            kind: kind_of(Some(file_type)).to_string(),
+        });
+    }
+    Ok(file)
+}
+
+/// What a file that is not a regular one is, in words.
+fn kind_of(file_type: Option<std::fs::FileType>) -> &'static str {
+    let Some(t) = file_type else {
+        return "unknown file type";
+    };
+    if t.is_symlink() {
+        return super::SYMLINK;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_block_device() {
+            return "block device";
+        }
+        if t.is_char_device() {
+            return "character device";
+        }
+    }
+    "special file"
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -390,13 +470,44 @@ mod tests {
         for claimed in [100_000u64, 0, 10, 99_999, 100_001, 1 << 20] {
             for buffer in [&mut Vec::new(), &mut long] {
                 let file = std::fs::File::open(&path).unwrap();
-                let len = read_known_size(file, claimed, buffer).unwrap();
+                let len = read_known_size(file, claimed, u64::MAX, buffer).unwrap();
                 assert_eq!(buffer[..len], content, "{claimed}");
             }
         }
+        // A file longer than the limit (one that grows without end, say) is read a byte past
+        // the limit and no further.
+        for claimed in [0u64, 10, 100_000] {
+            let file = std::fs::File::open(&path).unwrap();
+            let len = read_known_size(file, claimed, 4096, &mut Vec::new()).unwrap();
+            assert_eq!(len, 4097, "{claimed}");
+        }
         std::fs::write(&path, b"").unwrap();
         let file = std::fs::File::open(&path).unwrap();
-        assert_eq!(read_known_size(file, 0, &mut long).unwrap(), 0);
+        assert_eq!(read_known_size(file, 0, u64::MAX, &mut long).unwrap(), 0);
+    }
+
+    #[test]
+    fn fifos_sockets_and_devices_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("mkfifo not available: FIFO case skipped");
+        } else {
+            // No writer: a blocking open would wait forever.
+            let mut buffer = Vec::new();
+            let refused = read(&fifo, u64::MAX, &mut buffer);
+            assert!(
+                matches!(&refused, Err(SkipReason::NotRegular { kind }) if kind.contains("FIFO")),
+                "{refused:?}"
+            );
+        }
+        let mut buffer = Vec::new();
+        let device = read(Path::new("/dev/zero"), u64::MAX, &mut buffer);
+        assert!(
+            matches!(&device, Err(SkipReason::NotRegular { kind }) if kind.contains("device")),
+            "{device:?}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod decode;
 pub mod fs;
 pub mod git;
 pub mod git_history;
+pub mod mapped;
 pub mod staged;
 
 use std::ops::Deref;
@@ -18,8 +19,23 @@ use serde::Serialize;
 /// Bytes of one file: read into a caller's buffer, or memory-mapped when large.
 #[derive(Debug)]
 pub enum Contents<'b> {
-    Read(&'b [u8]),
-    Mapped(memmap2::Mmap),
+    /// `cut`: fewer bytes came than the file's size said when it was opened.
+    Read {
+        bytes: &'b [u8],
+        cut: bool,
+    },
+    Mapped(mapped::GuardedMap),
+}
+
+impl Contents<'_> {
+    /// Whether the file was cut short while it was read (a mapped file's missing end reads as
+    /// zeros; a read one is simply shorter): asked after the scan, to say so.
+    pub fn was_cut(&self) -> bool {
+        match self {
+            Contents::Read { cut, .. } => *cut,
+            Contents::Mapped(m) => m.was_cut(),
+        }
+    }
 }
 
 impl Deref for Contents<'_> {
@@ -27,7 +43,7 @@ impl Deref for Contents<'_> {
 
     fn deref(&self) -> &[u8] {
         match self {
-            Contents::Read(v) => v,
+            Contents::Read { bytes, .. } => bytes,
             Contents::Mapped(m) => m,
         }
     }
@@ -67,12 +83,18 @@ pub enum SkipReason {
     /// A configuration's allowlist names the path (a directory: all below it), so it was not
     /// walked; `by` names the allowlist.
     Allowlisted { by: String },
+    /// Not a regular file: a FIFO, a socket or a device (reading one could block or never end),
+    /// or a symbolic link that is not followed (without `--follow`); `kind` says which.
+    NotRegular { kind: String },
+    /// The file shrank while it was being read: what was there was scanned, the rest was gone.
+    ChangedWhileRead,
 }
 
 impl SkipReason {
     /// A short, stable label for summaries: `binary`, `too-large`, `unreadable`, `walk-error`,
     /// `missing-object`, `corrupt-object`, `submodule`, `shallow-history`, `allowlisted`,
-    /// `archive-limit`, `corrupt-archive`, `encrypted`, `artifact`.
+    /// `archive-limit`, `corrupt-archive`, `encrypted`, `artifact`, `not-regular`,
+    /// `changed-while-read`.
     pub fn label(&self) -> &'static str {
         match self {
             SkipReason::Binary => "binary",
@@ -88,16 +110,20 @@ impl SkipReason {
             SkipReason::ArchiveLimit { .. } => "archive-limit",
             SkipReason::CorruptArchive { .. } => "corrupt-archive",
             SkipReason::Encrypted => "encrypted",
+            SkipReason::NotRegular { .. } => "not-regular",
+            SkipReason::ChangedWhileRead => "changed-while-read",
         }
     }
 
     /// Is this a skip that people asked for (binary files, allowlisted paths), which reports
     /// count rather than list?
     pub fn is_expected(&self) -> bool {
-        matches!(
-            self,
-            SkipReason::Binary | SkipReason::Allowlisted { .. } | SkipReason::Artifact
-        )
+        match self {
+            SkipReason::Binary | SkipReason::Allowlisted { .. } | SkipReason::Artifact => true,
+            // A link left alone is what was asked (no `--follow`); a FIFO in a tree is not.
+            SkipReason::NotRegular { kind } => kind == SYMLINK,
+            _ => false,
+        }
     }
 
     /// Does this say that part of a git repository could not be read? (The summary names each.)
@@ -138,9 +164,17 @@ impl SkipReason {
                 format!("damaged or unreadable archive: {error}")
             }
             SkipReason::Encrypted => "encrypted archive member".to_string(),
+            SkipReason::NotRegular { kind } => format!("not a regular file: {kind}"),
+            SkipReason::ChangedWhileRead => {
+                "cut short by another process while it was read: the rest was not scanned"
+                    .to_string()
+            }
         }
     }
 }
+
+/// [`SkipReason::NotRegular`]'s kind for a symbolic link that is not followed.
+pub const SYMLINK: &str = "symbolic link (not followed)";
 
 /// Something that was not scanned, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
