@@ -1,11 +1,15 @@
-//! JSON and JSON Lines: the findings as records for scripts (field names are an interface).
+//! JSON and JSON Lines: the findings as records for scripts (field names are an interface), and
+//! the JSON report: the same records with what was not scanned and the summary, in one object.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
+use std::collections::BTreeMap;
+
 use super::ReportContext;
 use crate::finding::Finding;
+use crate::source::Skipped;
 use crate::triage::Suppression;
 
 /// One finding as scripts see it.
@@ -88,6 +92,97 @@ pub fn write_json(
         .collect();
     serde_json::to_writer_pretty(&mut *out, &records)?;
     out.write_all(b"\n")
+}
+
+/// The `json-report` format: one object holding the findings (the records of `json`, in the same
+/// order), every skip with its reason, and the summary's counts. Scripts that must know what was
+/// *not* scanned read this; the `json` array stays as it was.
+pub fn write_json_report(
+    out: &mut dyn Write,
+    ctx: &ReportContext<'_>,
+    findings: &[Finding],
+) -> io::Result<()> {
+    let records: Vec<Record<'_>> = super::entries(findings, ctx.suppressed)
+        .into_iter()
+        .map(|(f, s)| record(ctx.show_secrets, f, s))
+        .collect();
+    let skipped: Vec<SkipRecord<'_>> = ctx
+        .stats
+        .skipped
+        .iter()
+        .map(|s| SkipRecord {
+            skipped: s,
+            description: s.reason.describe(),
+        })
+        .collect();
+    let stats = ctx.stats;
+    let report = Report {
+        tool: Tool {
+            name: "leakhound",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        summary: Summary {
+            files_scanned: stats.files_scanned,
+            bytes_scanned: stats.bytes_scanned,
+            commits: stats.commits,
+            elapsed_ms: stats.elapsed.as_millis() as u64,
+            findings: findings.len(),
+            by_severity: crate::scan::count_by_severity(findings)
+                .into_iter()
+                .map(|(severity, n)| (severity.as_str(), n))
+                .collect(),
+            suppressed: ctx
+                .suppressed_counts
+                .iter()
+                .map(|&(kind, n)| (kind.as_str(), n))
+                .collect(),
+            below_min_severity: ctx.below_min_severity,
+            skipped: stats.skipped_by_reason().into_iter().collect(),
+        },
+        findings: records,
+        skipped,
+    };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    out.write_all(b"\n")
+}
+
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    tool: Tool,
+    summary: Summary,
+    findings: Vec<Record<'a>>,
+    skipped: Vec<SkipRecord<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+/// The counts the text summary gives, by stable labels.
+#[derive(Debug, Serialize)]
+struct Summary {
+    files_scanned: u64,
+    bytes_scanned: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commits: Option<u64>,
+    elapsed_ms: u64,
+    /// Open findings (the suppressed ones listed beside them are not counted).
+    findings: usize,
+    by_severity: BTreeMap<&'static str, usize>,
+    suppressed: BTreeMap<&'static str, usize>,
+    below_min_severity: usize,
+    /// Skips by reason label (`too-large`, `not-regular`, `corrupt-object`...).
+    skipped: BTreeMap<&'static str, usize>,
+}
+
+/// A skip: `path`, `reason` (the label) and the reason's own fields, and a sentence.
+#[derive(Debug, Serialize)]
+struct SkipRecord<'a> {
+    #[serde(flatten)]
+    skipped: &'a Skipped,
+    description: String,
 }
 
 /// One finding as one line of JSON (`suppressed` says why, for a suppressed one).

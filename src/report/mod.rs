@@ -7,6 +7,7 @@ mod json;
 mod sarif;
 mod text;
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -15,9 +16,30 @@ use crate::rules::RuleSet;
 use crate::scan::Stats;
 use crate::triage::{Suppressed, Suppression, SuppressionKind};
 
-pub use json::{write_json, write_jsonl_line};
+pub use json::{write_json, write_json_report, write_jsonl_line};
 pub use sarif::write_sarif;
 pub use text::write_text;
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn control_characters_and_overrides_are_escaped_for_terminals() {
+        assert_eq!(terminal_safe("src/a b.rs"), "src/a b.rs");
+        assert_eq!(
+            terminal_safe("a\\b"),
+            "a\\b",
+            "nothing escaped, nothing doubled"
+        );
+        assert_eq!(
+            terminal_safe("x\n\x1b[2J\x1b]0;pwned\x07\u{9b}y\\z"),
+            "x\\n\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{9b}y\\\\z"
+        );
+        assert_eq!(terminal_safe("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
+        assert_eq!(terminal_safe("tab\there\r"), "tab\\there\\r");
+    }
+}
 
 /// The output formats.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -29,8 +51,35 @@ pub enum Format {
     Json,
     /// One JSON object per line, written as findings are made.
     Jsonl,
+    /// One JSON object: the findings of `json`, what was not scanned and why, and the summary.
+    JsonReport,
     /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers.
     Sarif,
+}
+
+/// `text` as a terminal may be shown it: control characters (C0, DEL, C1: the escape sequences
+/// that move the cursor, recolour, retitle the window or rewrite the clipboard) and the
+/// bidirectional overrides that reorder what is read are written as escapes (`\n`, `\t`,
+/// `\u{1b}`), and a backslash as `\\` where anything was escaped, so no file name, author or
+/// secret can drive the terminal or pass for another.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => shown.push_str("\\n"),
+            '\r' => shown.push_str("\\r"),
+            '\t' => shown.push_str("\\t"),
+            '\\' => shown.push_str("\\\\"),
+            c if unsafe_char(c) => shown.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => shown.push(c),
+        }
+    }
+    Cow::Owned(shown)
 }
 
 /// Everything a reporter needs besides the findings.
@@ -112,6 +161,7 @@ pub fn write_report(
     match format {
         Format::Text => write_text(out, ctx, findings),
         Format::Json => write_json(out, ctx, findings),
+        Format::JsonReport => write_json_report(out, ctx, findings),
         Format::Jsonl => Ok(()),
         Format::Sarif => write_sarif(out, ctx, findings),
     }

@@ -2,9 +2,10 @@
 
 use std::io::{self, Write};
 
-use super::{secret_text, ReportContext};
+use super::{secret_text, terminal_safe as shown, ReportContext};
 use crate::finding::Finding;
 use crate::rules::Severity;
+use crate::source::{SkipReason, SYMLINK};
 use crate::triage::not_reported;
 
 /// How many skipped files are named one by one before the rest are only counted.
@@ -45,14 +46,14 @@ pub fn write_text(
             if current.is_some() {
                 writeln!(out)?;
             }
-            writeln!(out, "{}", style.paint("1;35", &f.path))?;
+            writeln!(out, "{}", style.paint("1;35", &shown(&f.path)))?;
             current = Some(&f.path);
         }
         write!(
             out,
             "{}  {}",
             located(&style, f),
-            style.paint("1", &secret_text(ctx.show_secrets, f)),
+            style.paint("1", &shown(&secret_text(ctx.show_secrets, f))),
         )?;
         if let Some(encoding) = f.encoding {
             write!(out, "  ({encoding}-encoded)")?;
@@ -72,9 +73,9 @@ pub fn write_text(
                 out,
                 "      introduced in {} by {} <{}> on {}; {state}",
                 style.paint("33", short),
-                c.author,
-                c.email,
-                c.date
+                shown(&c.author),
+                shown(&c.email),
+                shown(&c.date)
             )?;
             if c.blob_count > 1 {
                 write!(out, "; in {} versions of the file", c.blob_count)?;
@@ -105,13 +106,13 @@ pub fn write_text(
 
 /// `  path:line:col  severity  Rule name [rule-id]`: a finding's line, up to its secret.
 fn located(style: &Style, f: &Finding) -> String {
-    let location = format!("{}:{}:{}", f.path, f.line, f.column);
+    let location = format!("{}:{}:{}", shown(&f.path), f.line, f.column);
     format!(
         "  {}  {}  {} [{}]",
         style.paint("32", &location),
         style.severity(f.severity),
-        f.rule_name,
-        f.rule_id
+        shown(&f.rule_name),
+        shown(&f.rule_id)
     )
 }
 
@@ -130,7 +131,7 @@ fn write_suppressed(out: &mut dyn Write, ctx: &ReportContext<'_>, style: &Style)
                 out,
                 "{}  {}",
                 located(style, &s.finding),
-                s.suppression.justification(),
+                shown(&s.suppression.justification()),
             )?;
         }
     }
@@ -157,19 +158,29 @@ fn write_skipped(out: &mut dyn Write, ctx: &ReportContext<'_>) -> io::Result<()>
         .stats
         .skipped
         .iter()
-        .filter(|s| s.reason == crate::source::SkipReason::Binary)
+        .filter(|s| s.reason == SkipReason::Binary)
         .count();
-    let allowlisted = ctx.stats.skipped.len() - notable.len() - binary;
-    if notable.is_empty() && binary == 0 && allowlisted == 0 {
+    let count = |reason: fn(&SkipReason) -> bool| {
+        ctx.stats
+            .skipped
+            .iter()
+            .filter(|s| reason(&s.reason))
+            .count()
+    };
+    let allowlisted = count(|r| matches!(r, SkipReason::Allowlisted { .. }));
+    let links = count(|r| matches!(r, SkipReason::NotRegular { kind } if kind == SYMLINK));
+    let artifacts = count(|r| *r == SkipReason::Artifact);
+    if notable.is_empty() && binary + allowlisted + links + artifacts == 0 {
         return Ok(());
     }
     writeln!(out)?;
     writeln!(out, "Not scanned:")?;
     for s in notable.iter().take(SKIPPED_LISTED) {
+        let reason = s.reason.describe();
         if s.path.is_empty() {
-            writeln!(out, "  {}", s.reason.describe())?;
+            writeln!(out, "  {}", shown(&reason))?;
         } else {
-            writeln!(out, "  {}: {}", s.path, s.reason.describe())?;
+            writeln!(out, "  {}: {}", shown(&s.path), shown(&reason))?;
         }
     }
     if notable.len() > SKIPPED_LISTED {
@@ -187,6 +198,20 @@ fn write_skipped(out: &mut dyn Write, ctx: &ReportContext<'_>) -> io::Result<()>
             out,
             "  {allowlisted} allowlisted path{} (a configuration's [[allowlist]] paths)",
             plural(allowlisted)
+        )?;
+    }
+    if links > 0 {
+        writeln!(
+            out,
+            "  {links} symbolic link{} (not followed without --follow)",
+            plural(links)
+        )?;
+    }
+    if artifacts > 0 {
+        writeln!(
+            out,
+            "  {artifacts} release artifact{} (scanned as artifacts, not again in the tree)",
+            plural(artifacts)
         )?;
     }
     Ok(())

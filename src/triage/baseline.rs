@@ -61,6 +61,12 @@ fn fingerprints(text: &str) -> Result<HashSet<String>, String> {
                 }
             }
         }
+        Ok(Value::Object(report)) if report.contains_key("skipped") => {
+            // A `json-report`: its findings are the records of a `json` report.
+            for f in report["findings"].as_array().into_iter().flatten() {
+                found.insert(fingerprint_of(&f["fingerprint"], "a finding")?);
+            }
+        }
         Ok(Value::Object(base)) if base.contains_key("leakhound_baseline") => {
             for f in base["findings"].as_array().into_iter().flatten() {
                 found.insert(fingerprint_of(&f["fingerprint"], "a baseline entry")?);
