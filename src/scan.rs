@@ -8,6 +8,7 @@
 pub mod history;
 pub mod staged;
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -51,9 +52,83 @@ pub fn count_by_severity(findings: &[Finding]) -> Vec<(Severity, usize)> {
         .collect()
 }
 
+/// Inputs at least this large are scanned in pieces (see [`scan_bytes`]).
+const HUGE_INPUT: usize = 256 << 20;
+/// About how much of a huge input one piece covers.
+const HUGE_PIECE: usize = 64 << 20;
+/// How far a piece reads past its end, so that a match that starts in it is seen whole: far
+/// more than any secret, encoded value or private key block.
+const HUGE_OVERLAP: usize = 1 << 20;
+
 /// Scans one piece of content known as `path`; findings come back in position order.
+///
+/// A huge input (a multi-gigabyte log or dump let in by a raised `--max-file-size`) is scanned
+/// in pieces of about [`HUGE_PIECE`] bytes cut after a line break, each read [`HUGE_OVERLAP`]
+/// further, keeping the matches that start in it; a mapped file's pages are given back after
+/// each piece, so memory stays at a piece or two rather than the file's size. Matches are those
+/// of one scan of the whole input, as long as none is longer than the overlap.
 pub fn scan_bytes(engine: &Engine, path: &str, data: &[u8]) -> Vec<Finding> {
-    let matches = engine.scan(data);
+    if data.len() < HUGE_INPUT {
+        return scan_piece(engine, path, data, 0..data.len());
+    }
+    scan_in_pieces(engine, path, data, HUGE_PIECE, HUGE_OVERLAP)
+}
+
+/// [`scan_bytes`] of a huge input: pieces of about `piece` bytes, read `overlap` further.
+fn scan_in_pieces(
+    engine: &Engine,
+    path: &str,
+    data: &[u8],
+    piece: usize,
+    overlap: usize,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut start = 0;
+    // Lines before `start`.
+    let mut lines_before = 0;
+    while start < data.len() {
+        let cut = line_end_after(data, start + piece);
+        // The overlap on both sides, from and to a line break: a match is kept by the piece its
+        // secret starts in, and seen with the lines around it (`<password>` on the line above).
+        let from = line_start_before(data, start.saturating_sub(overlap));
+        let end = line_end_after(data, cut + overlap);
+        let lines_skipped = memchr::memchr_iter(b'\n', &data[from..start]).count();
+        let lines_at_from = lines_before - lines_skipped;
+        findings.extend(
+            scan_piece(engine, path, &data[from..end], start - from..cut - from)
+                .into_iter()
+                .map(|mut f| {
+                    f.offset += from;
+                    f.line += lines_at_from;
+                    f.end_line += lines_at_from;
+                    f
+                }),
+        );
+        lines_before += memchr::memchr_iter(b'\n', &data[start..cut]).count();
+        crate::source::mapped::release(&data[start..cut]);
+        start = cut;
+    }
+    findings
+}
+
+/// Where the line holding byte `at` starts.
+fn line_start_before(data: &[u8], at: usize) -> usize {
+    memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1)
+}
+
+/// Where the line holding byte `at` ends (just past its line break), or the end of `data`.
+fn line_end_after(data: &[u8], at: usize) -> usize {
+    if at >= data.len() {
+        return data.len();
+    }
+    memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i + 1)
+}
+
+/// Scans `data`, keeping the matches whose secret starts in `keep` (the others belong to a
+/// neighbouring piece of a huge input).
+fn scan_piece(engine: &Engine, path: &str, data: &[u8], keep: Range<usize>) -> Vec<Finding> {
+    let mut matches = engine.scan(data);
+    matches.retain(|m| keep.contains(&m.secret.start));
     // Starts come in order; ends nearly so (two matches may overlap): a counter each, so that
     // neither goes back to the start of the file for the other.
     let mut starts = LineCounter::new(data);
@@ -404,6 +479,41 @@ mod tests {
 
     fn engine() -> Engine {
         crate::test_support::engine_from(crate::test_support::DEMO_RULE)
+    }
+
+    #[test]
+    fn a_huge_input_scanned_in_pieces_gives_the_findings_of_one_scan() {
+        let engine = Engine::new(crate::test_support::embedded_with_examples()).expect("engine");
+        // The examples of every fifth rule and of every rule with a multi-line example (private
+        // keys, XML elements) between lines of code: hundreds of pieces, in a few seconds of a
+        // debug build.
+        let mut text = String::new();
+        let rules = engine.rules().rules().iter().enumerate();
+        let multi_line = |examples: &[String]| examples.iter().any(|e| e.contains('\n'));
+        for (i, rule) in rules.filter(|(i, r)| i % 5 == 0 || multi_line(&r.spec.examples)) {
+            for example in &rule.spec.examples {
+                text.push_str(&format!("let x{i} = compute(y);\n{example}\n"));
+            }
+        }
+        let whole = scan_piece(&engine, "f", text.as_bytes(), 0..text.len());
+        assert!(whole.len() > 500, "{}", whole.len());
+        let key = |f: &Finding| (f.rule_id.clone(), f.offset, f.line, f.column, f.end_line);
+        let expected: Vec<_> = whole.iter().map(key).collect();
+        for (piece, overlap) in [(4096, 2048), (50_000, 4096)] {
+            let pieces = scan_in_pieces(&engine, "f", text.as_bytes(), piece, overlap);
+            let got: Vec<_> = pieces.iter().map(key).collect();
+            if got != expected {
+                let mut counts = std::collections::BTreeMap::new();
+                for k in &expected {
+                    *counts.entry(k).or_insert(0i64) += 1;
+                }
+                for k in &got {
+                    *counts.entry(k).or_insert(0i64) -= 1;
+                }
+                counts.retain(|_, n| *n != 0);
+                panic!("pieces of {piece}, overlap {overlap}: missing (+) or extra (-) {counts:?}");
+            }
+        }
     }
 
     #[test]

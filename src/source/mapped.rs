@@ -60,6 +60,15 @@ impl GuardedMap {
     }
 }
 
+/// Gives back the memory of the pages wholly inside `bytes` if they belong to a guarded map
+/// (they are read again from the file if touched again); does nothing to any other memory.
+pub fn release(bytes: &[u8]) {
+    #[cfg(target_os = "linux")]
+    guard::release_pages(bytes.as_ptr() as usize..bytes.as_ptr() as usize + bytes.len());
+    #[cfg(not(target_os = "linux"))]
+    let _ = bytes;
+}
+
 impl Deref for GuardedMap {
     type Target = [u8];
 
@@ -142,6 +151,30 @@ mod guard {
 
     pub fn release(slot: usize) {
         STARTS[slot].store(0, Ordering::SeqCst);
+    }
+
+    /// `madvise(MADV_DONTNEED)` over the whole pages of `range`, if a guarded map holds it.
+    pub fn release_pages(range: Range<usize>) {
+        let held = (0..SLOTS).any(|slot| {
+            let start = STARTS[slot].load(Ordering::SeqCst);
+            start != 0
+                && start != RESERVED
+                && start <= range.start
+                && range.end <= ENDS[slot].load(Ordering::SeqCst)
+        });
+        if !held {
+            return;
+        }
+        let page = PAGE.load(Ordering::Relaxed);
+        let from = range.start.div_ceil(page) * page;
+        let to = range.end / page * page;
+        if from < to {
+            // SAFETY: whole pages of a read-only file map this process holds: dropping them
+            // only means the next read faults them in from the file again.
+            unsafe {
+                libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_DONTNEED);
+            }
+        }
     }
 
     extern "C" fn on_sigbus(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
