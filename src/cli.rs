@@ -281,6 +281,16 @@ pub struct GitArgs {
     #[arg(long, conflicts_with_all = ["range", "since", "refs"])]
     pub staged: bool,
 
+    /// Keep what this scan learns in DIR and reuse what earlier scans of the repository kept
+    /// there: a scan after a few new commits reads only their blobs. Holds ids and counts, never
+    /// secrets [default: none, or the configuration's `scan.cache`]
+    #[arg(long, value_name = "DIR", conflicts_with = "staged")]
+    pub cache: Option<PathBuf>,
+
+    /// Use no scan cache, even if the configuration sets one.
+    #[arg(long, conflicts_with = "cache")]
+    pub no_cache: bool,
+
     #[command(flatten)]
     pub report: ReportArgs,
 }

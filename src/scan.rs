@@ -5,6 +5,7 @@
 //! not format anything (that is `report`). Git history and staged changes have their own
 //! pipelines beside this one ([`history`], [`staged`]), built from the same [`scan_bytes`].
 
+pub mod cache;
 pub mod history;
 pub mod staged;
 
@@ -302,8 +303,19 @@ impl Tally {
 
     /// One more file (or blob) scanned, of `len` bytes.
     pub fn scanned(&self, len: u64) {
-        self.files.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(len, Ordering::Relaxed);
+        self.scanned_many(1, len);
+    }
+
+    /// `files` files (an archive's members) of `bytes` bytes in all, scanned.
+    pub fn scanned_many(&self, files: u64, bytes: u64) {
+        self.files.fetch_add(files, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Files and bytes scanned, and the skips, as counted so far.
+    pub fn into_parts(self) -> (u64, u64, Vec<Skipped>) {
+        let skipped = self.skipped.into_inner().unwrap_or_else(|e| e.into_inner());
+        (self.files.into_inner(), self.bytes.into_inner(), skipped)
     }
 
     /// One file (or blob) not scanned, and why.

@@ -25,6 +25,7 @@ use crate::finding::Finding;
 use crate::hook::{self, HookKind, Installed, Uninstalled};
 use crate::progress::Progress;
 use crate::report::{self, Format, ReportContext, Revision};
+use crate::scan::cache::HistoryCache;
 use crate::scan::{self, Stats};
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
@@ -247,15 +248,57 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
         since: args.since.clone(),
         range: args.range.clone(),
     };
+    let cache = open_cache(args, &setup, &repo, &rules);
     let progress = Progress::start(!report_args.quiet);
     let (engine, listed) =
-        pipeline::engine_and_history(&repo, rules, &setup, &selection, &progress)?;
-    let (findings, mut stats) = pipeline::scan_history(&engine, &repo, listed, &setup, &progress);
+        pipeline::engine_and_history(&repo, rules, &setup, &selection, &progress, cache.as_ref())?;
+    let listed_commits = listed.commit_count();
+    let (findings, mut stats) =
+        pipeline::scan_history(&engine, &repo, listed, &setup, &progress, cache.as_ref());
     progress.finish();
+    if let Some(cache) = cache {
+        if !report_args.quiet {
+            let (commits, blobs) = cache.reused();
+            eprintln!(
+                "leakhound: cache: {commits} of {} commits and {blobs} blobs known from earlier scans",
+                listed_commits
+            );
+        }
+        if let Err(e) = cache.save() {
+            eprintln!("leakhound: warning: {e}");
+        }
+    }
     stats.elapsed = started.elapsed();
     let outcome = finish_repository_scan(report_args, &setup, &repo, &engine, &stats, findings);
     keep_until_exit(engine);
     outcome
+}
+
+/// The scan cache a history scan uses: `--cache DIR`, else the configuration's, unless
+/// `--no-cache`. One that cannot be read is said on standard error, and the scan is cold.
+fn open_cache(
+    args: &GitArgs,
+    setup: &setup::Setup,
+    repo: &git2::Repository,
+    rules: &crate::rules::RuleSet,
+) -> Option<HistoryCache> {
+    if args.no_cache {
+        return None;
+    }
+    let dir = args.cache.clone().or_else(|| setup.history_cache.clone())?;
+    // Everything besides the rules that changes what a blob yields.
+    let options = format!(
+        "decode_depth={} max_file_size={} archives={:?}",
+        setup.decode_depth, setup.max_file_size, setup.archives
+    );
+    let key = crate::scan::cache::findings_key(rules, &options);
+    match HistoryCache::open(&dir, repo.path(), &key) {
+        Ok(cache) => Some(cache),
+        Err(e) => {
+            eprintln!("leakhound: warning: {e}; scanning without it");
+            None
+        }
+    }
 }
 
 /// Leaves the engine to the end of the process instead of freeing it: freeing every compiled

@@ -11,6 +11,7 @@ use crate::engine::{Engine, EngineOptions};
 use crate::finding::Finding;
 use crate::progress::Progress;
 use crate::rules::RuleSet;
+use crate::scan::cache::HistoryCache;
 use crate::scan::{self, FileOptions, OnFile, Stats};
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
@@ -60,6 +61,13 @@ pub struct Listed {
     history: History,
 }
 
+impl Listed {
+    /// How many commits were selected.
+    pub fn commit_count(&self) -> usize {
+        self.history.commits.len()
+    }
+}
+
 /// Builds the engine for a history scan while the history is listed: neither needs the other.
 pub fn engine_and_history(
     repo: &Repository,
@@ -67,6 +75,7 @@ pub fn engine_and_history(
     setup: &Setup,
     selection: &CommitSelection,
     progress: &Progress,
+    cache: Option<&HistoryCache>,
 ) -> Result<(Engine, Listed)> {
     let (engine, listed) = std::thread::scope(|s| {
         let engine = s.spawn(|| {
@@ -76,7 +85,7 @@ pub fn engine_and_history(
             };
             Engine::with_options(rules, options)
         });
-        let listed = list_history(repo, selection, progress);
+        let listed = list_history(repo, selection, progress, cache);
         let engine = engine
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -90,10 +99,17 @@ pub fn list_history(
     repo: &Repository,
     selection: &CommitSelection,
     progress: &Progress,
+    cache: Option<&HistoryCache>,
 ) -> Result<Listed> {
     let selected = git_source::select_commits(repo, selection)?;
     progress.set_commits_total(selected.commits.len());
-    let history = git_history::enumerate(repo, selected.commits, &|n| progress.set_commits_done(n));
+    let memory = cache.map(|c| c as &dyn git_history::CommitMemory);
+    let history = git_history::enumerate(
+        repo,
+        selected.commits,
+        &|n| progress.set_commits_done(n),
+        memory,
+    );
     Ok(Listed {
         skipped: selected.skipped,
         history,
@@ -107,6 +123,7 @@ pub fn scan_history(
     listed: Listed,
     setup: &Setup,
     progress: &Progress,
+    cache: Option<&HistoryCache>,
 ) -> (Vec<Finding>, Stats) {
     let reader = BlobReader::new(repo.path().to_path_buf(), setup.max_file_size);
     let (findings, mut stats) = scan::history::scan_history(
@@ -116,6 +133,7 @@ pub fn scan_history(
         &reader,
         setup.archives.as_ref(),
         progress,
+        cache,
     );
     stats.skipped.extend(listed.skipped);
     stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));

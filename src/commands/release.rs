@@ -40,8 +40,9 @@ pub fn release(args: &ReleaseArgs) -> Result<Outcome> {
     };
     let (engine, history, history_stats) = if has_head {
         let (engine, listed) =
-            pipeline::engine_and_history(&repo, rules, &setup, &selection, &progress)?;
-        let (found, stats) = pipeline::scan_history(&engine, &repo, listed, &setup, &progress);
+            pipeline::engine_and_history(&repo, rules, &setup, &selection, &progress, None)?;
+        let (found, stats) =
+            pipeline::scan_history(&engine, &repo, listed, &setup, &progress, None);
         (engine, found, stats)
     } else {
         let engine = crate::engine::Engine::new(rules)?;

@@ -66,6 +66,8 @@ pub struct Setup {
     pub include_suppressed: bool,
     /// The ignore files read (for `ignore check`).
     pub ignore_files: Vec<PathBuf>,
+    /// The history scan cache the configuration asks for (`scan.cache`), if any.
+    pub history_cache: Option<PathBuf>,
 }
 
 impl Setup {
@@ -126,6 +128,7 @@ pub fn prepare(args: &ReportArgs, place: &Place) -> Result<(RuleSet, Setup)> {
             .unwrap_or(DEFAULT_DECODE_DEPTH),
         fail_on: args.fail_on.or(config.fail_on()).unwrap_or(Severity::Low),
         include_suppressed,
+        history_cache: config.history_cache(),
         triage: triage.with_allowlists(config.take_allowlists()),
         ignore_files,
     };

@@ -56,6 +56,17 @@ pub struct ScanDefaults {
     pub max_archive_depth: Option<usize>,
     /// `--max-archive-bytes`: bytes, or a size such as `"2G"`.
     pub max_archive_bytes: Option<Spanned<Size>>,
+    /// The history scan cache of `leakhound git`: `true` for the platform's cache directory,
+    /// or a directory (relative to the configuration's); `false` or absent for none.
+    pub cache: Option<CacheSetting>,
+}
+
+/// `scan.cache` as written.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum CacheSetting {
+    Enabled(bool),
+    Dir(String),
 }
 
 /// A size as written: a number of bytes or text with a unit.

@@ -269,6 +269,18 @@ impl Config {
         self.layers.iter().rev().find_map(|l| pick(&l.file))
     }
 
+    /// The history scan cache's directory, if a configuration enables it (`scan.cache`): the
+    /// platform's cache directory for `true`, a directory relative to the configuration's.
+    pub fn history_cache(&self) -> Option<PathBuf> {
+        self.layers.iter().rev().find_map(|layer| {
+            Some(match layer.file.scan.cache.as_ref()? {
+                file::CacheSetting::Enabled(false) => None,
+                file::CacheSetting::Enabled(true) => crate::scan::cache::default_dir(),
+                file::CacheSetting::Dir(dir) => Some(layer.file_dir.join(dir)),
+            })
+        })?
+    }
+
     /// `max_file_size`, if a configuration sets it.
     pub fn max_file_size(&self) -> Option<u64> {
         self.last(|f| f.scan.max_file_size.as_ref().and_then(|s| size_of(s).ok()))
@@ -411,6 +423,29 @@ mod tests {
         assert_eq!(config.fail_on(), Some(Severity::High));
         assert_eq!(config.max_file_size(), Some(1024));
         assert_eq!(config.min_severity(), None);
+    }
+
+    #[test]
+    fn the_scan_cache_setting() {
+        let at = |text: &str| Config::from_text("c.toml", text, Path::new("/proj"));
+        let config = at("[scan]\ncache = \".cache/lh\"\n").expect("valid");
+        assert_eq!(
+            config.history_cache(),
+            Some(Path::new("/proj/.cache/lh").to_path_buf())
+        );
+        assert_eq!(
+            at("[scan]\ncache = false\n")
+                .expect("valid")
+                .history_cache(),
+            None
+        );
+        assert_eq!(at("").expect("valid").history_cache(), None);
+        if crate::scan::cache::default_dir().is_some() {
+            let on = at("[scan]\ncache = true\n").expect("valid").history_cache();
+            assert!(on.is_some_and(|d| d.ends_with("leakhound")));
+        }
+        let e = at("[scan]\n\ncache = 3\n").unwrap_err().to_string();
+        assert!(e.contains("c.toml:3") && e.contains("cache"), "{e}");
     }
 
     #[test]

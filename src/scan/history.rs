@@ -16,6 +16,7 @@ use std::path::Path;
 use git2::{Oid, Repository};
 use rayon::prelude::*;
 
+use super::cache::{Clean, HistoryCache};
 use super::{archive_to_open, scan_archive, scan_bytes, Stats, Tally};
 use crate::engine::Engine;
 use crate::finding::{fingerprint, CommitInfo, Finding, Secret};
@@ -35,6 +36,7 @@ pub fn scan_history(
     reader: &BlobReader,
     archives: Option<&Limits>,
     progress: &Progress,
+    cache: Option<&HistoryCache>,
 ) -> (Vec<Finding>, Stats) {
     let tally = Tally::new(history.skipped.clone());
     progress.set_blobs_total(history.blobs.len());
@@ -45,21 +47,41 @@ pub fn scan_history(
         .blobs
         .par_iter()
         .filter_map(|blob| {
+            if let Some(clean) = cache.and_then(|c| c.clean(blob.id)) {
+                // Scanned clean by an earlier run with the same rules and options.
+                progress.blob_done(clean.bytes);
+                tally.scanned_many(u64::from(clean.files), clean.bytes);
+                return None;
+            }
             let path = &history.paths[blob.appearances[0].path as usize];
             let outcome = reader.with_blob(blob.id, |data| {
                 let len = data.len() as u64;
                 if let Some(limits) = archive_to_open(archives, data) {
-                    // Each member counts as scanned on its own.
-                    return Ok((scan_archive(engine, path, data, limits, &tally), len, false));
+                    // Each member counts as scanned on its own: counted apart, so that a clean
+                    // archive can be remembered with what it counted for.
+                    let own = Tally::new(Vec::new());
+                    let findings = scan_archive(engine, path, data, limits, &own);
+                    let (files, bytes, skipped) = own.into_parts();
+                    tally.scanned_many(files, bytes);
+                    let clean = skipped.is_empty();
+                    for s in skipped {
+                        tally.skip(s.path, s.reason);
+                    }
+                    let counted = (files, bytes, clean);
+                    return Ok((findings, len, counted));
                 }
                 let text = decode::text_of(data).ok_or(SkipReason::Binary)?;
-                Ok((scan_bytes(engine, path, &text), len, true))
+                tally.scanned(len);
+                Ok((scan_bytes(engine, path, &text), len, (1, len, true)))
             });
             match outcome.and_then(|r| r) {
-                Ok((findings, len, count)) => {
+                Ok((findings, len, (files, bytes, clean))) => {
                     progress.blob_done(len);
-                    if count {
-                        tally.scanned(len);
+                    if findings.is_empty() && clean {
+                        if let Some(cache) = cache {
+                            let files = u32::try_from(files).unwrap_or(u32::MAX);
+                            cache.remember_clean(blob.id, Clean { files, bytes });
+                        }
                     }
                     (!findings.is_empty()).then_some((blob.id, findings))
                 }

@@ -39,6 +39,21 @@ pub struct HistoryBlob {
     pub appearances: Vec<BlobAppearance>,
 }
 
+/// What one commit introduces: its parents, and each blob its tree has at a path where none of
+/// its parents has it. A commit id fixes both, so this never changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Introduced {
+    pub parents: Vec<Oid>,
+    pub blobs: Vec<(Oid, String)>,
+}
+
+/// A memory of what commits introduce, kept between runs (the scan cache): a commit it knows is
+/// not walked again. Only commits walked without a skip or a submodule are remembered.
+pub trait CommitMemory: Sync {
+    fn introduced(&self, commit: Oid) -> Option<&Introduced>;
+    fn remember(&self, commit: Oid, introduced: Introduced);
+}
+
 /// What the selected commits introduced.
 #[derive(Debug, Default)]
 pub struct History {
@@ -66,6 +81,7 @@ pub fn enumerate(
     repo: &Repository,
     commits: Vec<Oid>,
     on_commit: &(dyn Fn(usize) + Sync),
+    memory: Option<&dyn CommitMemory>,
 ) -> History {
     let selected: HashSet<Oid> = commits.iter().copied().collect();
     let git_dir = repo.path();
@@ -84,7 +100,7 @@ pub fn enumerate(
                 Ok(odb) => odb,
                 Err(e) => return Shard::failed(object_skip(String::new(), "object database", &e)),
             };
-            let mut walker = TreeWalker::new(&repo, &odb, &selected);
+            let mut walker = TreeWalker::new(&repo, &odb, &selected, memory);
             for (i, &oid) in chunk.iter().enumerate() {
                 walker.commit(oid, (first + i) as u32);
                 on_commit(done.fetch_add(1, Ordering::Relaxed) + 1);
@@ -213,10 +229,20 @@ struct TreeWalker<'r> {
     trees_now: HashMap<Oid, Rc<OdbObject<'r>>>,
     trees_before: HashMap<Oid, Rc<OdbObject<'r>>>,
     shard: Shard,
+    memory: Option<&'r dyn CommitMemory>,
+    /// The (blob, path) pairs the commit being walked introduces, for `memory`, and whether it
+    /// may be remembered (no submodule in it).
+    introduced: Vec<(Oid, PathId)>,
+    rememberable: bool,
 }
 
 impl<'r> TreeWalker<'r> {
-    fn new(repo: &'r Repository, odb: &'r Odb<'r>, selected: &'r HashSet<Oid>) -> TreeWalker<'r> {
+    fn new(
+        repo: &'r Repository,
+        odb: &'r Odb<'r>,
+        selected: &'r HashSet<Oid>,
+        memory: Option<&'r dyn CommitMemory>,
+    ) -> TreeWalker<'r> {
         TreeWalker {
             repo,
             odb,
@@ -225,10 +251,55 @@ impl<'r> TreeWalker<'r> {
             trees_now: HashMap::new(),
             trees_before: HashMap::new(),
             shard: Shard::default(),
+            memory,
+            introduced: Vec::new(),
+            rememberable: true,
         }
     }
 
     fn commit(&mut self, oid: Oid, index: u32) {
+        let Some(memory) = self.memory else {
+            return self.walk_commit(oid, index);
+        };
+        if let Some(known) = memory.introduced(oid) {
+            return self.replay(known, index);
+        }
+        let skips = self.shard.skipped.len();
+        self.introduced.clear();
+        self.rememberable = true;
+        self.walk_commit(oid, index);
+        if !self.rememberable || self.shard.skipped.len() != skips {
+            return;
+        }
+        let Ok(parents) = self.repo.find_commit(oid).map(|c| c.parent_ids().collect()) else {
+            return;
+        };
+        // Paths that are not UTF-8 are named lossily in reports; a commit with one is walked
+        // again rather than remembered under another name.
+        let mut blobs = Vec::with_capacity(self.introduced.len());
+        for &(blob, path) in &self.introduced {
+            match std::str::from_utf8(&self.shard.paths[path as usize]) {
+                Ok(path) => blobs.push((blob, path.to_string())),
+                Err(_) => return,
+            }
+        }
+        memory.remember(oid, Introduced { parents, blobs });
+    }
+
+    /// Records what a remembered commit introduces, as walking it would.
+    fn replay(&mut self, known: &Introduced, index: u32) {
+        for &p in &known.parents {
+            if !self.selected.contains(&p) && !self.shard.boundary.contains(&p) {
+                self.shard.boundary.push(p);
+            }
+        }
+        for (blob, path) in &known.blobs {
+            let path = self.shard.path_id(path.as_bytes());
+            self.shard.first_seen.entry((*blob, path)).or_insert(index);
+        }
+    }
+
+    fn walk_commit(&mut self, oid: Oid, index: u32) {
         let commit = match self.repo.find_commit(oid) {
             Ok(c) => c,
             Err(e) => {
@@ -363,8 +434,13 @@ impl<'r> TreeWalker<'r> {
                         .first_seen
                         .entry((entry.id, path))
                         .or_insert(commit);
+                    if self.memory.is_some() {
+                        self.introduced.push((entry.id, path));
+                    }
                 }
                 Kind::Submodule => {
+                    // A commit with a submodule is not remembered: its skip must be said again.
+                    self.rememberable = false;
                     let path = self.shard.path_id(prefix);
                     if self.shard.submodules.insert(path) {
                         self.shard.skipped.push(Skipped {
