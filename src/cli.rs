@@ -39,6 +39,20 @@ pub enum Command {
     /// Write a starter `.leakhound.toml`.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Combine the reports of the shards of one scan (`git --shard K/N`, json-report or SARIF)
+    /// into the report one process would have written.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' reports: all json-report, or all SARIF.
+    #[arg(value_name = "REPORT", required = true)]
+    pub reports: Vec<PathBuf>,
+
+    /// Write the merged report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -291,6 +305,21 @@ pub struct GitArgs {
     #[arg(long, conflicts_with = "cache")]
     pub no_cache: bool,
 
+    /// Scan the repositories listed in FILE (one path, or bare repository, per line; `#`
+    /// comments) in one process and one report; REPO is then where report paths start.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["staged", "discover"])]
+    pub repos_from: Option<PathBuf>,
+
+    /// Scan every repository under REPO (working trees and bare ones) in one process and one
+    /// report.
+    #[arg(long, conflicts_with = "staged")]
+    pub discover: bool,
+
+    /// With --repos-from or --discover: scan only shard K of N (K from 0), a partition by
+    /// repository name that N independent workers cover exactly once.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
+
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -359,6 +388,17 @@ pub struct RulesListArgs {
 pub struct RulesCheckArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+}
+
+/// `K/N` with `N >= 1` and `K < N`.
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("'{text}' is not a shard K/N (K from 0 to N-1)");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (k, n): (u64, u64) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if n == 0 || k >= n {
+        return Err(bad());
+    }
+    Ok((k, n))
 }
 
 /// `50M`, `512K`, `1G`, `1MiB`, `1000` → bytes.

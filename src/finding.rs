@@ -133,6 +133,9 @@ pub struct Finding {
     /// What part of a release scan found it: `tree`, `history` or `artifact` (none outside
     /// `leakhound release`).
     pub origin: Option<&'static str>,
+    /// In a scan of many repositories: the repository (as listed, or relative to the directory
+    /// searched); `path` then starts with it.
+    pub repository: Option<String>,
     /// For a secret inside an archive: the member's path within the outermost file
     /// (`app/settings.py`, nested `inner.zip!x/y.env`); `path` is then `outer!member`.
     pub member: Option<String>,

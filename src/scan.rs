@@ -159,6 +159,7 @@ fn scan_piece(engine: &Engine, path: &str, data: &[u8], keep: Range<usize>) -> V
             encoding: m.decoded.as_ref().map(|(_, e)| e.as_str()),
             commit: None,
             origin: None,
+            repository: None,
             member: None,
             source_line: SourceLine::around(data, m.secret.clone()),
             shares_line: false,

@@ -4,6 +4,8 @@
 //!
 //! Errors here are `anyhow` errors with context; `main` prints them as one line, exit code 2.
 
+mod many;
+mod merge;
 mod pipeline;
 mod release;
 mod rules;
@@ -65,7 +67,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Scan(args) => scan(&args),
         Command::Git(args) if args.staged => scan_staged(&args.repo, &args.report),
+        Command::Git(args) if args.repos_from.is_some() || args.discover => many::scan_many(&args),
+        Command::Git(args) if args.shard.is_some() => {
+            bail!("--shard splits a scan of many repositories: give --repos-from or --discover")
+        }
         Command::Git(args) => scan_history(&args),
+        Command::Merge(args) => merge::merge(&args.reports, args.output.as_deref()),
         Command::Release(args) => release::release(&args),
         Command::Hook(HookCommand::Install(args)) => {
             hook_install(&args.hook.repo, hook_kind(args.hook.pre_push), args.force)

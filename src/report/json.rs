@@ -30,6 +30,9 @@ struct Record<'a> {
     /// `tree`, `history` or `artifact`, in a release scan.
     #[serde(skip_serializing_if = "Option::is_none")]
     origin: Option<&'a str>,
+    /// In a scan of many repositories: the repository (`path` starts with it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repository: Option<&'a str>,
     /// For a secret inside an archive: the member within the file (`path` is `file!member`).
     #[serde(skip_serializing_if = "Option::is_none")]
     archive_member: Option<&'a str>,
@@ -69,6 +72,7 @@ fn record<'a>(
         fingerprint: &f.fingerprint,
         encoding: f.encoding,
         origin: f.origin,
+        repository: f.repository.as_deref(),
         archive_member: f.member.as_deref(),
         commit: c.map(|c| c.commit.as_str()),
         author: c.map(|c| c.author.as_str()),

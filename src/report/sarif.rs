@@ -181,6 +181,9 @@ fn result(
     if let Some(origin) = f.origin {
         properties["origin"] = json!(origin);
     }
+    if let Some(repository) = &f.repository {
+        properties["repository"] = json!(repository);
+    }
     if let Some(c) = &f.commit {
         properties["commit"] = json!(c.commit);
         properties["author"] = json!(c.author);

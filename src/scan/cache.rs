@@ -48,14 +48,17 @@ pub enum CacheError {
 /// The cache of one repository under one rule set.
 #[derive(Debug)]
 pub struct HistoryCache {
-    commits_file: PathBuf,
-    blobs_file: PathBuf,
+    /// Where it is kept (`None`: in memory only, for one run over many repositories).
+    commits_file: Option<PathBuf>,
+    blobs_file: Option<PathBuf>,
     commits: HashMap<Oid, Introduced>,
     clean: HashMap<Oid, Clean>,
     new_commits: Mutex<Vec<(Oid, Introduced)>>,
     new_clean: Mutex<Vec<(Oid, Clean)>>,
     commit_hits: AtomicUsize,
     blob_hits: AtomicUsize,
+    /// Whether `absorb` took in anything that is not yet written.
+    dirty: bool,
 }
 
 const COMMITS_MAGIC: &[u8; 8] = b"LHCOMMT1";
@@ -72,12 +75,40 @@ impl HistoryCache {
     ) -> Result<HistoryCache, CacheError> {
         let canonical = std::fs::canonicalize(git_dir).unwrap_or_else(|_| git_dir.to_path_buf());
         let repo_key = hex(&Sha256::digest(canonical.to_string_lossy().as_bytes())[..8]);
-        let repo_dir = dir.join(repo_key);
-        let commits_file = repo_dir.join("commits.bin");
-        let blobs_file = repo_dir.join(format!("clean-{findings_key}.bin"));
+        HistoryCache::open_in(&dir.join(repo_key), findings_key)
+    }
+
+    /// Opens the cache that many repositories share under `dir`: commit and blob ids name the
+    /// same content in every repository, so forks share what they have in common.
+    pub fn open_shared(dir: &Path, findings_key: &str) -> Result<HistoryCache, CacheError> {
+        HistoryCache::open_in(&dir.join("shared"), findings_key)
+    }
+
+    /// A cache that lives for this run only (one scan of many repositories).
+    pub fn in_memory() -> HistoryCache {
+        HistoryCache::with(None, None, HashMap::new(), HashMap::new())
+    }
+
+    fn open_in(dir: &Path, findings_key: &str) -> Result<HistoryCache, CacheError> {
+        let commits_file = dir.join("commits.bin");
+        let blobs_file = dir.join(format!("clean-{findings_key}.bin"));
         let commits = read_file(&commits_file, read_commits)?.unwrap_or_default();
         let clean = read_file(&blobs_file, read_blobs)?.unwrap_or_default();
-        Ok(HistoryCache {
+        Ok(HistoryCache::with(
+            Some(commits_file),
+            Some(blobs_file),
+            commits,
+            clean,
+        ))
+    }
+
+    fn with(
+        commits_file: Option<PathBuf>,
+        blobs_file: Option<PathBuf>,
+        commits: HashMap<Oid, Introduced>,
+        clean: HashMap<Oid, Clean>,
+    ) -> HistoryCache {
+        HistoryCache {
             commits_file,
             blobs_file,
             commits,
@@ -86,7 +117,20 @@ impl HistoryCache {
             new_clean: Mutex::new(Vec::new()),
             commit_hits: AtomicUsize::new(0),
             blob_hits: AtomicUsize::new(0),
-        })
+            dirty: false,
+        }
+    }
+
+    /// Makes what was remembered so far known to the lookups (between two repositories of one
+    /// run), and starts the reuse counts again.
+    pub fn absorb(&mut self) {
+        let new_commits = std::mem::take(&mut *lock(&self.new_commits));
+        let new_clean = std::mem::take(&mut *lock(&self.new_clean));
+        self.dirty |= !new_commits.is_empty() || !new_clean.is_empty();
+        self.commits.extend(new_commits);
+        self.clean.extend(new_clean);
+        self.commit_hits.store(0, Ordering::Relaxed);
+        self.blob_hits.store(0, Ordering::Relaxed);
     }
 
     /// What `commit` introduces, if an earlier scan walked it.
@@ -134,25 +178,15 @@ impl HistoryCache {
         (self.commits.len(), self.clean.len())
     }
 
-    /// Writes what this run learnt (nothing if it learnt nothing).
-    pub fn save(self) -> Result<(), CacheError> {
-        let new_commits = self
-            .new_commits
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner());
-        if !new_commits.is_empty() {
-            let mut commits = self.commits;
-            commits.extend(new_commits);
-            write_file(&self.commits_file, |out| write_commits(out, &commits))?;
-        }
-        let new_clean = self
-            .new_clean
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner());
-        if !new_clean.is_empty() {
-            let mut clean = self.clean;
-            clean.extend(new_clean);
-            write_file(&self.blobs_file, |out| write_blobs(out, &clean))?;
+    /// Writes what this run learnt (nothing if it learnt nothing, or if it lives in memory).
+    pub fn save(mut self) -> Result<(), CacheError> {
+        self.absorb();
+        let (Some(commits_file), Some(blobs_file)) = (&self.commits_file, &self.blobs_file) else {
+            return Ok(());
+        };
+        if self.dirty {
+            write_file(commits_file, |out| write_commits(out, &self.commits))?;
+            write_file(blobs_file, |out| write_blobs(out, &self.clean))?;
         }
         Ok(())
     }
@@ -444,8 +478,8 @@ mod tests {
                 blobs: vec![(oid(2), "a".into())],
             },
         );
-        let blobs_file = cache.blobs_file.clone();
-        let commits_file = cache.commits_file.clone();
+        let blobs_file = cache.blobs_file.clone().expect("on disk");
+        let commits_file = cache.commits_file.clone().expect("on disk");
         cache.save().expect("saves");
         for file in [&blobs_file, &commits_file] {
             let good = std::fs::read(file).expect("read");

@@ -1,0 +1,251 @@
+//! `leakhound git --repos-from FILE` and `leakhound git DIR --discover`: the histories of many
+//! repositories in one process and one report, optionally one shard of them.
+//!
+//! One configuration applies to all (`--config`, or the one found where the scan starts; a
+//! repository's own `.leakhound.toml` and ignore file are not read), so one engine serves every
+//! repository. Commits and blobs are named by their ids in every repository, so the scan cache
+//! (on disk with `--cache`, else in memory for the run) lets forks share what they have in
+//! common: a commit walked in one is not walked in the next, a blob scanned clean is not read
+//! again. Each finding's path starts with its repository's name, which its `repository` field
+//! also carries; fingerprints include it, so forks are triaged apart. A repository that cannot
+//! be opened is a skip with its reason, and the others are scanned.
+//!
+//! `--shard K/N` keeps the repositories whose name hashes to K modulo N: N workers of a
+//! scheduler that each run one shard cover the set exactly once, whatever order they run in,
+//! and a repository keeps its shard when others are added.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+use super::setup::{self, Place};
+use super::{finish, open_output, pipeline, Finished, Outcome};
+use crate::cli::GitArgs;
+use crate::engine::{Engine, EngineOptions};
+use crate::finding::fingerprint;
+use crate::progress::Progress;
+use crate::scan::cache::{findings_key, HistoryCache};
+use crate::scan::Stats;
+use crate::source::git::{self as git_source, CommitSelection};
+use crate::source::{SkipReason, Skipped};
+
+/// A repository to scan: the name reports give it, and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub name: String,
+    pub path: PathBuf,
+}
+
+pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
+    let report_args = &args.report;
+    super::set_threads(report_args.threads)?;
+    let base = std::fs::canonicalize(&args.repo)
+        .with_context(|| format!("cannot open {}", args.repo.display()))?;
+    let mut repos = match &args.repos_from {
+        Some(file) => read_list(file, &base)?,
+        None => discover(&base)?,
+    };
+    if let Some((k, n)) = args.shard {
+        repos.retain(|r| shard_of(&r.name, n) == k);
+    }
+    let (rules, setup) = setup::prepare(
+        report_args,
+        &Place::paths(std::slice::from_ref(&base), Some(base.clone())),
+    )?;
+    let started = std::time::Instant::now();
+    let dir = if args.no_cache {
+        None
+    } else {
+        args.cache.clone().or_else(|| setup.history_cache.clone())
+    };
+    let options = format!(
+        "decode_depth={} max_file_size={} archives={:?}",
+        setup.decode_depth, setup.max_file_size, setup.archives
+    );
+    let mut cache = match dir {
+        Some(dir) => HistoryCache::open_shared(dir.as_path(), &findings_key(&rules, &options))
+            .unwrap_or_else(|e| {
+                eprintln!("leakhound: warning: {e}; scanning without it");
+                HistoryCache::in_memory()
+            }),
+        None => HistoryCache::in_memory(),
+    };
+    let engine = Engine::with_options(
+        rules,
+        EngineOptions {
+            input_bytes: u64::MAX,
+            decode_depth: setup.decode_depth,
+        },
+    )?;
+    let selection = CommitSelection {
+        refs: args.refs.clone(),
+        since: args.since.clone(),
+        range: args.range.clone(),
+    };
+    let progress = Progress::start(false);
+    let mut all = Vec::new();
+    let mut stats = Stats::default();
+    let mut commits = 0u64;
+    for (i, listed) in repos.iter().enumerate() {
+        let scanned = git_source::open(&listed.path).and_then(|repo| {
+            let history = pipeline::list_history(&repo, &selection, &progress, Some(&cache))?;
+            let count = history.commit_count() as u64;
+            let (found, stats) =
+                pipeline::scan_history(&engine, &repo, history, &setup, &progress, Some(&cache));
+            Ok((found, stats, count))
+        });
+        cache.absorb();
+        let (mut found, repo_stats, count) = match scanned {
+            Ok(done) => done,
+            Err(e) => {
+                stats.skipped.push(Skipped {
+                    path: listed.name.clone(),
+                    reason: SkipReason::Unreadable {
+                        error: format!("{e:#}"),
+                    },
+                });
+                continue;
+            }
+        };
+        if !report_args.quiet {
+            eprintln!(
+                "leakhound: [{}/{}] {}: {count} commits, {} findings",
+                i + 1,
+                repos.len(),
+                listed.name,
+                found.len()
+            );
+        }
+        for f in &mut found {
+            f.path = format!("{}/{}", listed.name, f.path);
+            f.fingerprint = fingerprint(&f.rule_id, &f.path, &f.secret);
+            f.repository = Some(listed.name.clone());
+        }
+        all.extend(found);
+        commits += count;
+        stats.files_scanned += repo_stats.files_scanned;
+        stats.bytes_scanned += repo_stats.bytes_scanned;
+        stats
+            .skipped
+            .extend(repo_stats.skipped.into_iter().map(|mut s| {
+                s.path = format!("{}/{}", listed.name, s.path);
+                s
+            }));
+    }
+    if let Err(e) = cache.save() {
+        eprintln!("leakhound: warning: {e}");
+    }
+    stats.commits = Some(commits);
+    stats.elapsed = started.elapsed();
+    stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let out = open_output(report_args.output.as_deref())?;
+    let finished = Finished {
+        engine: &engine,
+        stats: &stats,
+        triaged: setup.triage.apply(all),
+        root: Some(base),
+        revision: None,
+        streamed: false,
+        release: None,
+    };
+    let outcome = finish(report_args, &setup, out, &finished);
+    std::mem::forget(engine);
+    outcome
+}
+
+/// The shard (of `n`) that the repository named `name` belongs to.
+pub fn shard_of(name: &str, n: u64) -> u64 {
+    let digest = Sha256::digest(name.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first) % n
+}
+
+/// The repositories `file` lists, one per line (blank lines and `#` comments left out), named as
+/// written; relative paths are relative to the current directory.
+fn read_list(file: &Path, base: &Path) -> Result<Vec<Listed>> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read the repository list {}", file.display()))?;
+    let mut repos: Vec<Listed> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let path = PathBuf::from(line);
+            let name = std::fs::canonicalize(&path)
+                .ok()
+                .and_then(|p| p.strip_prefix(base).ok().map(Path::to_path_buf))
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_else(|| line.trim_end_matches('/').to_string());
+            Listed { name, path }
+        })
+        .collect();
+    repos.sort_by(|a, b| a.name.cmp(&b.name));
+    repos.dedup_by(|a, b| a.name == b.name);
+    if repos.is_empty() {
+        bail!("{} lists no repository", file.display());
+    }
+    Ok(repos)
+}
+
+/// Every repository under `base`: a directory with a `.git` (a working tree, or a linked
+/// worktree's `.git` file) or one that is itself a bare repository. A repository's own
+/// directories are not searched further; symbolic links are not followed.
+pub fn discover(base: &Path) -> Result<Vec<Listed>> {
+    let mut found = Vec::new();
+    let mut pending = vec![base.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        if is_repository(&dir) {
+            let name = dir
+                .strip_prefix(base)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            let name = if name.is_empty() {
+                ".".to_string()
+            } else {
+                name
+            };
+            found.push(Listed { name, path: dir });
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                pending.push(entry.path());
+            }
+        }
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    if found.is_empty() {
+        bail!("no git repository under {}", base.display());
+    }
+    Ok(found)
+}
+
+fn is_repository(dir: &Path) -> bool {
+    dir.join(".git").exists()
+        || (dir.join("HEAD").is_file() && dir.join("objects").is_dir() && dir.join("refs").is_dir())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_and_stay_put() {
+        let names: Vec<String> = (0..1000).map(|i| format!("org/repo-{i}")).collect();
+        let mut sizes = [0usize; 4];
+        for name in &names {
+            let shard = shard_of(name, 4);
+            assert_eq!(shard, shard_of(name, 4), "deterministic");
+            sizes[shard as usize] += 1;
+        }
+        assert_eq!(sizes.iter().sum::<usize>(), 1000);
+        assert!(sizes.iter().all(|&s| s > 200), "{sizes:?}");
+    }
+}

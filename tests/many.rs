@@ -1,0 +1,154 @@
+//! End-to-end tests of scans of many repositories: `git --discover`, `git --repos-from`,
+//! `--shard K/N` and `merge`. The shards of a scan, merged, are the single run's report.
+
+mod common;
+
+use std::path::Path;
+
+use common::{git, run, token};
+
+/// Eight repositories under `org/`: working trees, a fork (a clone), a bare one, one nested a
+/// level down, one empty; most with secrets in their history.
+fn organisation(org: &Path) {
+    for i in 0..5u64 {
+        let repo = org.join(format!("service-{i}"));
+        std::fs::create_dir_all(&repo).expect("mkdir");
+        git(&repo, &["init", "-q", "-b", "main"]);
+        for c in 0..3u64 {
+            std::fs::write(repo.join("main.py"), format!("print({c})\n")).expect("write");
+            if (i + c) % 2 == 0 {
+                std::fs::write(
+                    repo.join("settings.env"),
+                    format!("GITHUB_TOKEN={}\n", token(i * 10 + c)),
+                )
+                .expect("write");
+            }
+            git(&repo, &["add", "-A"]);
+            git(&repo, &["commit", "-q", "-m", &format!("c{c}")]);
+        }
+    }
+    git(org, &["clone", "-q", "service-0", "fork-of-0"]);
+    git(org, &["clone", "-q", "--bare", "service-1", "mirror-1.git"]);
+    std::fs::create_dir_all(org.join("team/empty")).expect("mkdir");
+    git(&org.join("team/empty"), &["init", "-q"]);
+}
+
+fn without_elapsed(mut report: serde_json::Value) -> serde_json::Value {
+    if let Some(s) = report["summary"].as_object_mut() {
+        s.remove("elapsed_ms");
+    }
+    report
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("JSON")
+}
+
+#[test]
+fn shards_merged_are_the_single_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let org = dir.path().join("org");
+    std::fs::create_dir(&org).expect("mkdir");
+    organisation(&org);
+
+    for format in ["json-report", "sarif"] {
+        let (code, whole, err) = run(&org, &["git", ".", "--discover", "-q", "-f", format]);
+        assert_eq!(code, 1, "{err}");
+        let mut shard_files = Vec::new();
+        let mut seen = 0;
+        for k in 0..4 {
+            let shard = format!("{k}/4");
+            let out = dir.path().join(format!("shard-{k}.{format}"));
+            let out_arg = out.to_str().expect("utf-8 path").to_string();
+            let (code, _, err) = run(
+                &org,
+                &[
+                    "git",
+                    ".",
+                    "--discover",
+                    "--shard",
+                    &shard,
+                    "-q",
+                    "-f",
+                    format,
+                    "-o",
+                    &out_arg,
+                ],
+            );
+            assert!(code == 0 || code == 1, "{err}");
+            if format == "json-report" {
+                let report = json(&std::fs::read_to_string(&out).expect("read"));
+                seen += report["findings"].as_array().map_or(0, Vec::len);
+            }
+            shard_files.push(out_arg);
+        }
+        let mut args = vec!["merge"];
+        args.extend(shard_files.iter().map(String::as_str));
+        let (code, merged, err) = run(&org, &args);
+        assert_eq!(code, 1, "{err}");
+        let (whole, merged) = (json(&whole), json(&merged));
+        if format == "json-report" {
+            let found = whole["findings"].as_array().map_or(0, Vec::len);
+            assert!(found >= 8, "{whole}");
+            assert_eq!(seen, found, "each finding in exactly one shard");
+            let repos: std::collections::BTreeSet<&str> = whole["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .filter_map(|f| f["repository"].as_str())
+                .collect();
+            assert!(
+                repos.contains("fork-of-0") && repos.contains("mirror-1.git"),
+                "{repos:?}"
+            );
+            assert_eq!(without_elapsed(merged), without_elapsed(whole));
+        } else {
+            assert_eq!(merged["runs"][0]["results"], whole["runs"][0]["results"]);
+            assert_eq!(
+                merged["runs"][0]["tool"]["driver"]["rules"],
+                whole["runs"][0]["tool"]["driver"]["rules"]
+            );
+            common::validate_sarif(dir.path(), &serde_json::to_string(&merged).expect("json"));
+        }
+    }
+}
+
+#[test]
+fn a_listed_repository_that_cannot_be_opened_is_a_skip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let org = dir.path().join("org");
+    std::fs::create_dir(&org).expect("mkdir");
+    organisation(&org);
+    let list = dir.path().join("repos.txt");
+    std::fs::write(
+        &list,
+        "# the repositories of the org\nservice-2\n\nnot-a-repo\nmirror-1.git\n",
+    )
+    .expect("write");
+    std::fs::create_dir(org.join("not-a-repo")).expect("mkdir");
+    let list_arg = list.to_str().expect("utf-8 path");
+    let (code, out, err) = run(
+        &org,
+        &["git", ".", "--repos-from", list_arg, "-f", "json-report"],
+    );
+    assert_eq!(code, 1, "{err}");
+    let report = json(&out);
+    let skipped = report["skipped"].as_array().expect("skipped");
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["path"], "not-a-repo");
+    assert_eq!(skipped[0]["reason"], "unreadable");
+    let paths: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert!(paths
+        .iter()
+        .all(|p| p.starts_with("service-2/") || p.starts_with("mirror-1.git/")));
+    assert!(err.contains("[1/3] mirror-1.git"), "{err}");
+    // A shard without a list of repositories is an error, not a scan of everything.
+    let (code, _, err) = run(&org.join("service-2"), &["git", ".", "--shard", "0/2"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--repos-from or --discover"), "{err}");
+}
