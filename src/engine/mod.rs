@@ -7,10 +7,14 @@
 //! returns are byte ranges that the finding layer turns into locations.
 
 pub mod decode;
+#[cfg(test)]
+mod differential;
 pub mod entropy;
 mod pair_filter;
 pub mod placeholder;
 mod prefilter;
+#[cfg(test)]
+mod reference;
 
 use std::cell::RefCell;
 use std::ops::Range;

@@ -1,0 +1,377 @@
+//! The engine against the naive [`Reference`]: for generated and adversarial inputs, and for the
+//! shared synthetic corpus, [`Engine::scan`] must report exactly what every rule's regex and
+//! filters find over the whole text.
+//!
+//! Inputs are assembled from pieces that stress what the engine does to be fast: every rule's
+//! examples and negative examples (so that the keyword prefilter fires, for every rule),
+//! keywords without values, values split across lines, LF, CRLF and CR line ends, long lines
+//! (past the windows' line snapping), ASCII and UTF-8 noise, and encoded values; then mutated a
+//! few bytes at a time.
+//!
+//! `LEAKHOUND_ORACLE_CASES=N` runs `N` generated cases instead of the few a normal `cargo test`
+//! can afford (a debug build runs every rule's regex over every byte of each case).
+
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use proptest::sample::Index;
+
+use super::reference::Reference;
+use super::{Engine, Match, DEFAULT_DECODE_DEPTH};
+
+/// The embedded rules with their examples, the engine over them and the reference.
+struct Oracle {
+    engine: &'static Engine,
+    reference: Reference<'static>,
+    /// Texts the inputs are made of, each a rule's example or negative example.
+    examples: Vec<Vec<u8>>,
+    negatives: Vec<Vec<u8>>,
+    /// Every rule's keywords and near words.
+    keywords: Vec<Vec<u8>>,
+}
+
+fn oracle() -> &'static Oracle {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    static ORACLE: OnceLock<Oracle> = OnceLock::new();
+    ORACLE.get_or_init(|| {
+        let engine = ENGINE.get_or_init(|| {
+            Engine::new(crate::test_support::embedded_with_examples()).expect("engine builds")
+        });
+        let rules = engine.rules().rules();
+        let examples = rules
+            .iter()
+            .flat_map(|r| r.spec.examples.iter().map(|e| e.as_bytes().to_vec()))
+            .collect();
+        let negatives = rules
+            .iter()
+            .flat_map(|r| r.spec.negative_examples.iter())
+            .map(|e| e.as_bytes().to_vec())
+            .collect();
+        let mut keywords: Vec<Vec<u8>> = rules
+            .iter()
+            .flat_map(|r| r.spec.keywords.iter().chain(&r.spec.near_words))
+            .map(|k| k.as_bytes().to_vec())
+            .collect();
+        keywords.sort();
+        keywords.dedup();
+        Oracle {
+            reference: Reference::new(engine.rules(), DEFAULT_DECODE_DEPTH),
+            engine,
+            examples,
+            negatives,
+            keywords,
+        }
+    })
+}
+
+/// How many generated cases to run: `LEAKHOUND_ORACLE_CASES`, or `normal`.
+fn cases(normal: u32) -> u32 {
+    std::env::var("LEAKHOUND_ORACLE_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(normal)
+}
+
+/// One piece of a generated input.
+#[derive(Debug, Clone)]
+enum Piece {
+    Example(Index),
+    Negative(Index),
+    /// A keyword, then what may follow it without a value (`=`, `: `, a quote, nothing).
+    Keyword(Index, &'static str),
+    /// An example with a line end put in at some byte.
+    Split(Index, Index, &'static str),
+    /// An example, base64 or percent encoded, after a key or not.
+    Encoded(Index, bool, &'static str),
+    Ascii(String),
+    Unicode(String),
+    Bytes(Vec<u8>),
+    LineEnd(&'static str),
+    /// A line of about `n` bytes of short tokens, with no line end (minified code). Its tokens
+    /// are short: a name or value longer than a window reaches past what the engine searches
+    /// around a keyword ([`super::LINE_SNAP_LIMIT`] plus the rule's window), by design.
+    LongLine(usize, &'static str),
+}
+
+/// What long lines are made of.
+const FILLERS: [&str; 6] = [
+    "a=1;",
+    "x_0, ",
+    " ",
+    "\"ab\":\"c\",",
+    "\u{e9}\u{20ac} ",
+    "f(g)+h[i]-",
+];
+
+const LINE_ENDS: [&str; 4] = ["\n", "\r\n", "\r", "\n\n"];
+
+fn line_end() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(&LINE_ENDS[..])
+}
+
+fn piece() -> impl Strategy<Value = Piece> {
+    prop_oneof![
+        4 => any::<Index>().prop_map(Piece::Example),
+        2 => any::<Index>().prop_map(Piece::Negative),
+        2 => (
+            any::<Index>(),
+            prop::sample::select(&["", "=", " = ", ": ", "=\"", "_KEY=", " token: '"][..])
+        )
+            .prop_map(|(k, after)| Piece::Keyword(k, after)),
+        2 => (any::<Index>(), any::<Index>(), line_end())
+            .prop_map(|(e, at, end)| Piece::Split(e, at, end)),
+        1 => (
+            any::<Index>(),
+            any::<bool>(),
+            prop::sample::select(&["password: ", "data = \"", "x=", "<v>", ""][..])
+        )
+            .prop_map(|(e, percent, key)| Piece::Encoded(e, percent, key)),
+        2 => "[ -~]{0,24}".prop_map(Piece::Ascii),
+        1 => "\\PC{0,8}".prop_map(Piece::Unicode),
+        1 => prop::collection::vec(any::<u8>(), 0..8).prop_map(Piece::Bytes),
+        3 => line_end().prop_map(Piece::LineEnd),
+        1 => (200usize..1200, prop::sample::select(&FILLERS[..]))
+            .prop_map(|(n, filler)| Piece::LongLine(n, filler)),
+    ]
+}
+
+impl Piece {
+    fn write(&self, o: &Oracle, out: &mut Vec<u8>) {
+        match self {
+            Piece::Example(i) => out.extend_from_slice(i.get::<Vec<u8>>(&o.examples)),
+            Piece::Negative(i) => out.extend_from_slice(i.get::<Vec<u8>>(&o.negatives)),
+            Piece::Keyword(i, after) => {
+                out.extend_from_slice(i.get::<Vec<u8>>(&o.keywords));
+                out.extend_from_slice(after.as_bytes());
+            }
+            Piece::Split(i, at, end) => {
+                let example = i.get::<Vec<u8>>(&o.examples);
+                let at = at.index(example.len() + 1);
+                out.extend_from_slice(&example[..at]);
+                out.extend_from_slice(end.as_bytes());
+                out.extend_from_slice(&example[at..]);
+            }
+            Piece::Encoded(i, percent, key) => {
+                use base64::Engine as _;
+                let example = i.get::<Vec<u8>>(&o.examples);
+                out.extend_from_slice(key.as_bytes());
+                if *percent {
+                    let encoded = percent_encoding::percent_encode(
+                        example,
+                        percent_encoding::NON_ALPHANUMERIC,
+                    );
+                    out.extend(encoded.flat_map(str::bytes));
+                } else {
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(example);
+                    out.extend_from_slice(encoded.as_bytes());
+                }
+                if key.ends_with('"') {
+                    out.push(b'"');
+                }
+            }
+            Piece::Ascii(s) | Piece::Unicode(s) => out.extend_from_slice(s.as_bytes()),
+            Piece::Bytes(b) => out.extend_from_slice(b),
+            Piece::LineEnd(end) => out.extend_from_slice(end.as_bytes()),
+            Piece::LongLine(n, filler) => {
+                let end = out.len() + n;
+                while out.len() < end {
+                    out.extend_from_slice(filler.as_bytes());
+                }
+            }
+        }
+    }
+}
+
+/// A change of a few bytes at some place in an input.
+#[derive(Debug, Clone)]
+enum Mutation {
+    Insert(Index, u8),
+    Delete(Index, usize),
+    Replace(Index, u8),
+    /// The case of the ASCII letters of a few bytes, flipped.
+    FlipCase(Index, usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Mutation::Insert(i, b)),
+        (any::<Index>(), prop::sample::select(&b"\n\r \"'=:%"[..]))
+            .prop_map(|(i, b)| Mutation::Insert(i, b)),
+        (any::<Index>(), 1usize..4).prop_map(|(i, n)| Mutation::Delete(i, n)),
+        (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Mutation::Replace(i, b)),
+        (any::<Index>(), 1usize..16).prop_map(|(i, n)| Mutation::FlipCase(i, n)),
+    ]
+}
+
+impl Mutation {
+    fn apply(&self, text: &mut Vec<u8>) {
+        match *self {
+            Mutation::Insert(at, b) => {
+                let at = at.index(text.len() + 1);
+                text.insert(at, b);
+            }
+            _ if text.is_empty() => {}
+            Mutation::Delete(at, n) => {
+                let at = at.index(text.len());
+                text.drain(at..(at + n).min(text.len()));
+            }
+            Mutation::Replace(at, b) => {
+                let at = at.index(text.len());
+                text[at] = b;
+            }
+            Mutation::FlipCase(at, n) => {
+                let at = at.index(text.len());
+                let end = (at + n).min(text.len());
+                for b in &mut text[at..end] {
+                    if b.is_ascii_alphabetic() {
+                        *b ^= 0x20;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A generated input, shown as text (lossily) when a case fails.
+#[derive(Clone)]
+struct Text(Vec<u8>);
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "b{:?}", String::from_utf8_lossy(&self.0))
+    }
+}
+
+/// An input: some pieces, then some mutations.
+fn input() -> impl Strategy<Value = Text> {
+    (
+        prop::collection::vec(piece(), 1..12),
+        prop::collection::vec(mutation(), 0..4),
+    )
+        .prop_map(|(pieces, mutations)| {
+            let o = oracle();
+            let mut text = Vec::new();
+            for p in &pieces {
+                p.write(o, &mut text);
+            }
+            for m in &mutations {
+                m.apply(&mut text);
+            }
+            Text(text)
+        })
+}
+
+/// A match as a line of a report, for failure messages.
+fn describe(o: &Oracle, text: &[u8], m: &Match) -> String {
+    let secret = match &m.decoded {
+        Some((value, encoding)) => format!("{:?} ({encoding:?})", String::from_utf8_lossy(value)),
+        None => format!("{:?}", String::from_utf8_lossy(&text[m.secret.clone()])),
+    };
+    format!(
+        "{} secret {:?} whole {:?}: {secret}",
+        o.engine.rule(m.rule).id(),
+        m.secret,
+        m.whole
+    )
+}
+
+/// Whether the engine's `found` is the reference's `m`, or `m` with less of its context: a
+/// window that starts inside the indentation or the name before a value (on a line longer than
+/// the windows reach) sees the same secret with less in front of it.
+fn same_secret(m: &Match, found: &Match) -> bool {
+    m.rule == found.rule
+        && m.secret == found.secret
+        && m.decoded == found.decoded
+        && m.whole.start <= found.whole.start
+        && found.whole.end <= m.whole.end
+}
+
+/// `Err` naming what the engine missed and what it made up, unless it reports every match the
+/// reference requires and nothing that the reference did not find; else how many matches
+/// were required.
+fn compare(text: &[u8]) -> Result<usize, String> {
+    let o = oracle();
+    compare_with(o, o.engine, text)
+}
+
+/// [`compare`] for another engine over the same rules.
+fn compare_with(o: &Oracle, engine: &Engine, text: &[u8]) -> Result<usize, String> {
+    let expected = o.reference.scan(text);
+    let actual = engine.scan(text);
+    let missing: Vec<String> = expected
+        .required
+        .iter()
+        .filter(|m| !actual.contains(m))
+        .map(|m| describe(o, text, m))
+        .collect();
+    let extra: Vec<String> = actual
+        .iter()
+        .filter(|m| !expected.all.iter().any(|r| same_secret(r, m)))
+        .map(|m| describe(o, text, m))
+        .collect();
+    if missing.is_empty() && extra.is_empty() {
+        return Ok(expected.required.len());
+    }
+    Err(format!(
+        "engine and reference differ on {:?}\n  missed by the engine:\n    {}\n  only the engine:\n    {}",
+        String::from_utf8_lossy(text),
+        missing.join("\n    "),
+        extra.join("\n    ")
+    ))
+}
+
+/// Cases a normal `cargo test` runs: each costs every rule's regex over its input, about a
+/// third of a second in a debug build.
+const NORMAL_CASES: u32 = 40;
+
+#[test]
+fn the_engine_finds_what_the_reference_finds() {
+    let config = ProptestConfig {
+        cases: cases(NORMAL_CASES),
+        ..ProptestConfig::default()
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let required = std::cell::Cell::new(0);
+    let result = runner.run(&input(), |text| {
+        required.set(required.get() + compare(&text.0).map_err(TestCaseError::fail)?);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    // The inputs are made of examples: most cases hold matches that the engine must report.
+    let cases = runner.config().cases as usize;
+    eprintln!("{cases} cases, {} required matches", required.get());
+    assert!(
+        required.get() >= cases,
+        "{} required matches in {cases} cases",
+        required.get()
+    );
+}
+
+#[test]
+fn the_comparison_notices_a_lost_match() {
+    // An engine that does not decode misses what the reference finds in an encoded value.
+    let o = oracle();
+    let plain = Engine::with_options(
+        crate::test_support::embedded_with_examples(),
+        super::EngineOptions {
+            decode_depth: 0,
+            ..super::EngineOptions::default()
+        },
+    )
+    .expect("engine builds");
+    use base64::Engine as _;
+    let token = ["ghp_", "R4nd0mB0dyW1thD1g1tsAndL3tters012345"].concat();
+    let text = format!(
+        "data: {}\n",
+        base64::engine::general_purpose::STANDARD.encode(format!("token={token}"))
+    );
+    let found = o.reference.scan(text.as_bytes());
+    assert!(!found.required.is_empty(), "{found:?}");
+    assert_eq!(
+        compare_with(o, &plain, text.as_bytes()).map_err(|_| ()),
+        Err(())
+    );
+    assert_eq!(compare(text.as_bytes()), Ok(found.required.len()));
+}
