@@ -375,3 +375,107 @@ fn the_comparison_notices_a_lost_match() {
     );
     assert_eq!(compare(text.as_bytes()), Ok(found.required.len()));
 }
+
+/// The shared synthetic corpus's generator, beside the repository, if it is there.
+fn corpus_generator() -> Option<std::path::PathBuf> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/gen_corpus.py");
+    path.is_file().then_some(path)
+}
+
+/// Bytes of corpus text a normal run compares (about 6 KB a second in a debug build).
+const NORMAL_CORPUS_BYTES: usize = 32 * 1024;
+
+/// What a normal run compares around each of some planted values (until
+/// [`NORMAL_CORPUS_BYTES`]): this many bytes on either side of the start of its line, whatever
+/// the file (a minified bundle's one line, a log, a binary blob). `LEAKHOUND_ORACLE_CASES`
+/// compares every file whole.
+const AROUND_PLANTED: usize = 1024;
+
+/// The engine against the reference over the shared synthetic corpus (2 MB of realistic files
+/// with planted secrets and decoys, plus stress files), generated into a temporary directory.
+#[test]
+fn the_engine_finds_what_the_reference_finds_in_the_synthetic_corpus() {
+    let Some(generator) = corpus_generator() else {
+        eprintln!("skipped: no ../shared/corpus/gen_corpus.py beside the repository");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("corpus");
+    let generated = std::process::Command::new("python3")
+        .arg(&generator)
+        .args(["--size-mb", "2", "--seed", "11", "--out"])
+        .arg(&out)
+        .output();
+    match generated {
+        Ok(output) if output.status.success() => {}
+        Ok(output) => panic!(
+            "the corpus generator failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Err(e) => {
+            eprintln!("skipped: cannot run python3 ({e})");
+            return;
+        }
+    }
+    let truth = std::fs::read_to_string(dir.path().join("corpus.truth.jsonl")).expect("truth");
+    let whole_files = std::env::var_os("LEAKHOUND_ORACLE_CASES").is_some();
+    let mut texts: Vec<(String, Vec<u8>)> = Vec::new();
+    if whole_files {
+        let mut stack = vec![out.clone()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).expect("read_dir").flatten() {
+                let kind = entry.file_type().expect("file type");
+                if kind.is_dir() {
+                    stack.push(entry.path());
+                } else if kind.is_file() {
+                    let data = std::fs::read(entry.path()).expect("read");
+                    texts.push((entry.path().display().to_string(), data));
+                }
+            }
+        }
+    } else {
+        let mut bytes = 0;
+        // Every seventh planted value: different files and kinds, not the first file's only.
+        for line in truth.lines().step_by(7) {
+            let planted: serde_json::Value = serde_json::from_str(line).expect("truth line");
+            let (Some(path), Some(line)) = (planted["path"].as_str(), planted["line"].as_u64())
+            else {
+                continue;
+            };
+            let Ok(data) = std::fs::read(out.join(path)) else {
+                continue;
+            };
+            let at = data
+                .split(|&b| b == b'\n')
+                .take(line as usize - 1)
+                .map(|l| l.len() + 1)
+                .sum::<usize>()
+                .min(data.len());
+            let piece = data
+                [at.saturating_sub(AROUND_PLANTED)..(at + AROUND_PLANTED).min(data.len())]
+                .to_vec();
+            bytes += piece.len();
+            texts.push((format!("{path}:{line}"), piece));
+            if bytes >= NORMAL_CORPUS_BYTES {
+                break;
+            }
+        }
+    }
+    let mut required = 0;
+    for (name, text) in &texts {
+        match compare(text) {
+            Ok(n) => required += n,
+            Err(e) => panic!("{name}: {e}"),
+        }
+    }
+    eprintln!(
+        "{} pieces of the corpus, {required} required matches",
+        texts.len()
+    );
+    assert!(
+        required >= texts.len() / 2,
+        "{required} required matches in {} pieces",
+        texts.len()
+    );
+}
