@@ -685,4 +685,187 @@ mod tests {
             }
         }
     }
+
+    mod properties {
+        use super::super::*;
+        use base64::engine::general_purpose::{
+            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
+        };
+        use proptest::prelude::*;
+
+        /// Text that decoding keeps: printable ASCII and the usual white space.
+        fn text() -> impl Strategy<Value = String> {
+            "[ -~\t\n]{6,80}"
+        }
+
+        proptest! {
+            #[test]
+            fn base64_of_any_bytes_decodes_to_them(
+                bytes in prop::collection::vec(any::<u8>(), 0..200),
+                alphabet in 0usize..4,
+            ) {
+                let engine = [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD][alphabet];
+                let encoded = engine.encode(&bytes);
+                let mut decoded = Vec::new();
+                prop_assert!(decode_base64(encoded.as_bytes(), &mut decoded), "{encoded}");
+                prop_assert_eq!(&decoded, &bytes);
+                // What decode_into keeps, it keeps whole.
+                if decode_into(Encoding::Base64, encoded.as_bytes(), &mut decoded) {
+                    prop_assert_eq!(&decoded, &bytes);
+                }
+            }
+
+            #[test]
+            fn base64_of_text_is_kept_and_decoded(text in text(), alphabet in 0usize..4) {
+                let engine = [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD][alphabet];
+                let encoded = engine.encode(&text);
+                let mut decoded = Vec::new();
+                prop_assert!(decode_into(Encoding::Base64, encoded.as_bytes(), &mut decoded));
+                prop_assert_eq!(decoded, text.as_bytes());
+            }
+
+            #[test]
+            fn percent_encoding_of_any_bytes_decodes_to_them(
+                bytes in prop::collection::vec(any::<u8>(), 0..200),
+            ) {
+                let encoded: String =
+                    percent_encoding::percent_encode(&bytes, percent_encoding::NON_ALPHANUMERIC)
+                        .collect();
+                let mut decoded = Vec::new();
+                if decode_into(Encoding::Percent, encoded.as_bytes(), &mut decoded) {
+                    prop_assert_eq!(&decoded, &bytes);
+                }
+                // Text is kept, unless encoding changed nothing.
+                if bytes.len() >= 6 && encoded.as_bytes() != bytes && is_text(&bytes) {
+                    prop_assert!(decode_into(Encoding::Percent, encoded.as_bytes(), &mut decoded));
+                    prop_assert_eq!(&decoded, &bytes);
+                }
+            }
+
+            /// A fuzz harness: arbitrary bytes, and bytes made of what encoded values are made of.
+            #[test]
+            fn any_bytes_give_candidates_in_bounds_and_never_panic(
+                bytes in prop_oneof![
+                    prop::collection::vec(any::<u8>(), 0..400),
+                    prop::collection::vec(prop::sample::select(&b"aZ09+/-_=%2F: \"'>`\n"[..]), 0..400),
+                ],
+                at in any::<prop::sample::Index>(),
+            ) {
+                let found = candidates(&bytes);
+                let mut scalar = Vec::new();
+                find_base64_with(&bytes, &mut scalar, block_mask, None);
+                find_percent(&bytes, &mut scalar);
+                prop_assert_eq!(&found, &scalar);
+                for pair in found.windows(2) {
+                    if pair[0].encoding == pair[1].encoding {
+                        prop_assert!(pair[0].span.end <= pair[1].span.start, "{:?}", pair);
+                    }
+                }
+                let mut decoded = Vec::new();
+                for c in &found {
+                    prop_assert!(c.span.start < c.span.end && c.span.end <= bytes.len());
+                    decode_into(c.encoding, &bytes[c.span.clone()], &mut decoded);
+                }
+                decode_into(Encoding::Base64, &bytes, &mut decoded);
+                decode_into(Encoding::Percent, &bytes, &mut decoded);
+                let at = at.index(bytes.len() + 1);
+                if let Some(key) = key_before(&bytes, at) {
+                    let line_start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+                    prop_assert!(line_start <= key.start && key.start < key.end && key.end < at);
+                }
+            }
+
+            #[test]
+            fn an_encoded_value_after_a_key_is_a_candidate(
+                text in text(),
+                key in "[a-z_]{1,12}",
+                operator in prop::sample::select(&[": ", "=", " = \"", ">", ": '"][..]),
+            ) {
+                let encoded = STANDARD.encode(&text);
+                let run = encoded.trim_end_matches('=');
+                let line = format!("{key}{operator}{encoded}\n");
+                let found = candidates(line.as_bytes());
+                let start = key.len() + operator.len();
+                let expected = Candidate { span: start..start + encoded.len(), encoding: Encoding::Base64 };
+                let worth = run.len() >= MIN_BASE64_LEN && looks_like_base64(run.as_bytes());
+                prop_assert_eq!(found.contains(&expected), worth, "{:?}", found);
+                // The key is the name before `:` or `=` (not an XML element's: `<name>` has none).
+                if worth && operator != ">" {
+                    prop_assert_eq!(key_before(line.as_bytes(), start), Some(0..key.len()));
+                }
+            }
+        }
+    }
+
+    /// The engine looks through as many layers of encoding as it is told to, and no more.
+    mod depth {
+        use base64::Engine as _;
+        use proptest::prelude::*;
+
+        use crate::engine::{Encoding, Engine, EngineOptions};
+        use crate::rules::RuleSet;
+        use crate::test_support::DEMO_RULE;
+
+        /// Engines over the demo rule that decode 0 to 3 layers.
+        fn engines() -> &'static [Engine] {
+            static ENGINES: std::sync::OnceLock<Vec<Engine>> = std::sync::OnceLock::new();
+            ENGINES.get_or_init(|| {
+                (0..4)
+                    .map(|decode_depth| {
+                        let mut rules = RuleSet::default();
+                        rules
+                            .add_toml("demo.toml", DEMO_RULE, true)
+                            .expect("demo rule");
+                        let options = EngineOptions {
+                            decode_depth,
+                            ..EngineOptions::default()
+                        };
+                        Engine::with_options(rules, options).expect("engine")
+                    })
+                    .collect()
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn a_secret_is_found_through_at_most_the_decode_depth(
+                token in "[a-z0-9]{8}",
+                layers in prop::collection::vec(any::<bool>(), 0..4),
+                depth in 0usize..4,
+            ) {
+                let secret = format!("demo_{token}");
+                let mut text = format!("t = {secret}");
+                // Each layer is a value after a key: base64, or percent-encoded (`true`).
+                for &percent in &layers {
+                    let encoded = if percent {
+                        percent_encoding::percent_encode(
+                            text.as_bytes(),
+                            percent_encoding::NON_ALPHANUMERIC,
+                        )
+                        .to_string()
+                    } else {
+                        base64::engine::general_purpose::STANDARD.encode(&text)
+                    };
+                    text = format!("v: {encoded}");
+                }
+                let found = engines()[depth].scan(text.as_bytes());
+                if layers.len() > depth {
+                    prop_assert!(found.is_empty(), "{:?}", found);
+                } else {
+                    prop_assert_eq!(found.len(), 1, "{:?}", found);
+                    let m = &found[0];
+                    match (&m.decoded, layers.last()) {
+                        (None, None) => prop_assert_eq!(&text.as_bytes()[m.secret.clone()], secret.as_bytes()),
+                        (Some((value, encoding)), Some(&percent)) => {
+                            prop_assert_eq!(&value[..], secret.as_bytes());
+                            let outer = if percent { Encoding::Percent } else { Encoding::Base64 };
+                            prop_assert_eq!(*encoding, outer);
+                            prop_assert_eq!(m.secret.clone(), 3..text.len());
+                        }
+                        other => prop_assert!(false, "{:?}", other),
+                    }
+                }
+            }
+        }
+    }
 }
