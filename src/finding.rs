@@ -341,4 +341,80 @@ mod tests {
         // Many positions on one long line, then past its end.
         agrees_with_a_naive_count(&format!("x\n{}\nlast", "aé€".repeat(500)), 13);
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+        use proptest::sample::Index;
+
+        /// Text with every kind of line end and of character, and bytes that are not UTF-8.
+        fn text() -> impl Strategy<Value = Vec<u8>> {
+            const PIECES: [&[u8]; 14] = [
+                b"a",
+                b"key = v",
+                b" ",
+                b"\n",
+                b"\r\n",
+                b"\r",
+                b"\n\r",
+                "\u{e9}".as_bytes(),
+                "\u{20ac}".as_bytes(),
+                "\u{1f600}".as_bytes(),
+                b"\x80",
+                b"\xff",
+                b"\xc3",
+                b"\xe2\x82",
+            ];
+            let piece = prop::sample::select(&PIECES[..]);
+            prop::collection::vec(piece, 0..60).prop_map(|pieces| pieces.concat())
+        }
+
+        /// Lines end at LF (a CR is a character of its line: the end of a CRLF line, or a
+        /// character inside an old Mac file's single line); a column counts the bytes that
+        /// start a character, so a stray continuation byte takes none.
+        fn naive(data: &[u8], at: usize) -> (usize, usize) {
+            let at = at.min(data.len());
+            let before = &data[..at];
+            let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let starts = before[line_start..]
+                .iter()
+                .filter(|&&b| !(0x80..0xc0).contains(&b))
+                .count();
+            (line, 1 + starts)
+        }
+
+        proptest! {
+            #[test]
+            fn positions_agree_with_a_naive_count(
+                data in text(),
+                offsets in prop::collection::vec(any::<Index>(), 1..20),
+                past_the_end in 0usize..3,
+            ) {
+                let mut offsets: Vec<usize> =
+                    offsets.iter().map(|i| i.index(data.len() + 1)).collect();
+                offsets.push(data.len() + past_the_end);
+                // In any order (a counter goes back to the start for an earlier offset), then
+                // in increasing order, as scan_bytes asks.
+                let mut counter = LineCounter::new(&data);
+                for &at in &offsets {
+                    prop_assert_eq!(counter.position(at), naive(&data, at), "at {}", at);
+                }
+                offsets.sort_unstable();
+                let mut counter = LineCounter::new(&data);
+                for &at in &offsets {
+                    let position = counter.position(at);
+                    prop_assert_eq!(position, naive(&data, at), "at {}", at);
+                    // Where the text is UTF-8, a column is the characters before it, plus one.
+                    if let Ok(before) = std::str::from_utf8(&data[..at.min(data.len())]) {
+                        let line = before.rsplit('\n').next().unwrap_or_default();
+                        prop_assert_eq!(position.1, 1 + line.chars().count());
+                    }
+                }
+            }
+        }
+    }
 }

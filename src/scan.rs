@@ -631,4 +631,44 @@ mod tests {
             .collect();
         assert_eq!(reasons, vec![("b.bin", "binary"), ("c.txt", "too-large")]);
     }
+
+    mod fingerprints {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Lines of text with no demo token in them (no `_`), with any line end.
+        fn lines() -> impl Strategy<Value = String> {
+            prop::collection::vec(("[ -^`-~\u{e9}]{0,30}", "\n|\r\n|\r"), 0..8)
+                .prop_map(|lines| lines.into_iter().map(|(l, end)| l + &end).collect())
+        }
+
+        proptest! {
+            #[test]
+            fn a_fingerprint_survives_edits_elsewhere_in_the_file(
+                token in "[a-z0-9]{8}",
+                before in lines(),
+                after in lines(),
+                indent in "[ \t]{0,6}",
+                path in "[a-z]{1,8}(/[a-z ]{1,8}){0,2}\\.env",
+            ) {
+                let engine = engine();
+                let line = format!("t = demo_{token}\n");
+                let alone = scan_bytes(&engine, &path, line.as_bytes());
+                let edited = format!("{before}{indent}{line}{after}");
+                let moved = scan_bytes(&engine, &path, edited.as_bytes());
+                prop_assert_eq!(alone.len(), 1);
+                prop_assert_eq!(moved.len(), 1, "{:?}", edited);
+                prop_assert_eq!(&alone[0].fingerprint, &moved[0].fingerprint);
+                prop_assert_eq!(moved[0].line, 1 + before.matches('\n').count());
+                // Another file, rule or secret is another finding.
+                let elsewhere = scan_bytes(&engine, &format!("{path}.bak"), edited.as_bytes());
+                prop_assert_ne!(&elsewhere[0].fingerprint, &moved[0].fingerprint);
+                let reversed: String = token.chars().rev().collect();
+                if reversed != token {
+                    let other = scan_bytes(&engine, &path, format!("t = demo_{reversed}\n").as_bytes());
+                    prop_assert_ne!(&other[0].fingerprint, &alone[0].fingerprint);
+                }
+            }
+        }
+    }
 }
