@@ -280,4 +280,88 @@ commits = ["0123456789abcdef"]
         let e = parse("c.toml", "[report]\ninclude_suppressed = 1\n").unwrap_err();
         assert!(e.to_string().contains("report.include_suppressed"), "{e}");
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Lines of a valid configuration, each of which may stand on its own in any order
+        /// (each table header with its keys).
+        const VALID: [&str; 6] = [
+            "disabled_rules = [\"generic-secret\"]",
+            "[severity]\ngeneric-password = \"low\"",
+            "[scan]\nmax_file_size = \"10M\"\ndecode_depth = 1",
+            "[triage]\ninline_markers = [\"gitleaks:allow\"]",
+            "[report]\ninclude_suppressed = true",
+            "[[allowlist]]\npaths = [\"testdata/**\"]\nstopwords = [\"dummy\"]",
+        ];
+
+        /// Lines that make any configuration malformed where they stand (not an unclosed array:
+        /// it may go on over the next lines, and the error is where it cannot).
+        const MALFORMED: [&str; 6] = [
+            "key =",
+            "[unclosed",
+            "= 1",
+            "\"open = 1",
+            "not a key value",
+            "a = 1 2",
+        ];
+
+        fn valid() -> impl Strategy<Value = Vec<&'static str>> {
+            prop::sample::subsequence(&VALID[..], 0..=VALID.len()).prop_shuffle()
+        }
+
+        proptest! {
+            /// A fuzz harness: any text, and valid files with bytes changed, parse or fail
+            /// with a one-line error that names the file.
+            #[test]
+            fn any_text_parses_or_fails_naming_the_file(
+                text in prop_oneof![
+                    ".{0,200}",
+                    (valid(), prop::collection::vec((any::<prop::sample::Index>(), any::<char>()), 1..4))
+                        .prop_map(|(lines, edits)| {
+                            let mut text: Vec<char> = lines.join("\n").chars().collect();
+                            for (at, c) in edits {
+                                let at = at.index(text.len() + 1);
+                                text.insert(at, c);
+                            }
+                            text.into_iter().collect()
+                        }),
+                ],
+            ) {
+                let parsed = parse("dir/c.toml", &text).map(drop);
+                // Allowlists are built too: globs and regexes of any shape.
+                let checked = crate::config::Config::from_text(
+                    "dir/c.toml",
+                    &text,
+                    std::path::Path::new("/"),
+                )
+                .map(drop);
+                for e in [parsed.err(), checked.err()].into_iter().flatten() {
+                    let message = e.to_string();
+                    prop_assert!(message.starts_with("dir/c.toml"), "{}", message);
+                    prop_assert!(!message.contains('\n'), "{}", message);
+                    if let Some(line) = e.line {
+                        prop_assert!(line >= 1 && line <= 1 + text.matches('\n').count());
+                    }
+                }
+            }
+
+            #[test]
+            fn a_malformed_line_is_named_by_its_number(
+                lines in valid(),
+                at in any::<prop::sample::Index>(),
+                bad in prop::sample::select(&MALFORMED[..]),
+            ) {
+                let mut lines: Vec<&str> = lines;
+                let at = at.index(lines.len() + 1);
+                lines.insert(at, bad);
+                let text = lines.join("\n") + "\n";
+                let line = 1 + lines[..at].join("\n").matches('\n').count() + usize::from(at > 0);
+                let e = parse("c.toml", &text).expect_err("malformed");
+                let message = e.to_string();
+                prop_assert!(message.starts_with(&format!("c.toml:{line}: ")), "{} for {:?}", message, text);
+            }
+        }
+    }
 }
