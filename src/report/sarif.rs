@@ -256,10 +256,17 @@ fn artifact(ctx: &ReportContext<'_>, path: &str) -> Value {
     if path.starts_with('/') {
         json!({ "uri": format!("file://{}", percent_encode(path)) })
     } else if ctx.root.is_some() {
-        json!({ "uri": percent_encode(path), "uriBaseId": BASE_ID })
+        json!({ "uri": relative_uri(path), "uriBaseId": BASE_ID })
     } else {
-        json!({ "uri": percent_encode(path) })
+        json!({ "uri": relative_uri(path) })
     }
+}
+
+/// A relative path as a relative URI reference. A `:` is escaped as well: in the first segment
+/// it would make the reference an absolute URI with a scheme (`c:notes.txt`, `http:x/y`), which
+/// SARIF does not allow beside a `uriBaseId` and which no consumer finds in the tree.
+fn relative_uri(path: &str) -> String {
+    percent_encode(path).replace(':', "%3A")
 }
 
 fn notifications(ctx: &ReportContext<'_>) -> Vec<Value> {
@@ -354,6 +361,8 @@ mod tests {
         );
         assert_eq!(percent_encode("docs/日本.md"), "docs/%E6%97%A5%E6%9C%AC.md");
         assert_eq!(percent_encode("a#b?c%d"), "a%23b%3Fc%25d");
+        assert_eq!(relative_uri("c:notes.txt"), "c%3Anotes.txt");
+        assert_eq!(relative_uri("docs/a b:c.md"), "docs/a%20b%3Ac.md");
         assert_eq!(
             directory_uri(std::path::Path::new("/tmp/x y")),
             "file:///tmp/x%20y/"
