@@ -379,4 +379,226 @@ mod tests {
         assert_eq!(sentence("A key"), "A key.");
         assert_eq!(sentence("A key."), "A key.");
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+        use proptest::strategy::ValueTree;
+
+        use crate::finding::{fingerprint, CommitInfo, Finding, Secret, SourceLine};
+        use crate::report::ReportContext;
+        use crate::rules::RuleSet;
+        use crate::scan::Stats;
+        use crate::source::{SkipReason, Skipped};
+
+        fn rules() -> &'static RuleSet {
+            static RULES: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+            RULES.get_or_init(|| RuleSet::embedded().expect("embedded rules"))
+        }
+
+        /// Paths as they come from a tree or an archive: spaces, non-ASCII, control characters,
+        /// `:`, `%`, `#`, `?`, relative or (now and then) absolute.
+        fn path() -> impl Strategy<Value = String> {
+            let segment = prop_oneof![
+                "[a-z0-9._-]{1,10}",
+                "[a-z ]{1,6}\\.md",
+                "\\PC{1,6}",
+                "[\\x00-\\x1f\\x7f]{1,3}[a-z]{0,3}",
+                "[a-z]{0,3}[:%#?\\[\\]@!$&'()*+,;=]{1,3}[a-z]{0,3}",
+            ];
+            (
+                prop::collection::vec(segment, 1..4),
+                prop::sample::select(&["", "", "", "/"][..]),
+            )
+                .prop_map(|(segments, root)| format!("{root}{}", segments.join("/")))
+        }
+
+        /// A secret no report may show: a marker no rule text or path has, then anything.
+        fn secret() -> impl Strategy<Value = String> {
+            "[A-Za-z0-9+/=_\\-]{4,40}".prop_map(|s| format!("Qz9XkW{s}"))
+        }
+
+        fn finding() -> impl Strategy<Value = Finding> {
+            (
+                any::<prop::sample::Index>(),
+                path(),
+                secret(),
+                (1usize..5000, 1usize..400, 0usize..3, 0usize..80),
+                prop::option::of(prop::sample::select(&["base64", "percent"][..])),
+                prop::option::of(("[0-9a-f]{40}", any::<bool>())),
+            )
+                .prop_map(
+                    |(rule, path, secret, (line, column, lines, width), encoding, commit)| {
+                        let rule = rule.get(rules().rules());
+                        let secret = Secret::new(secret.as_bytes());
+                        Finding {
+                            rule_id: rule.id().to_string(),
+                            rule_name: rule.spec.name.clone(),
+                            severity: rule.spec.severity,
+                            fingerprint: fingerprint(rule.id(), &path, &secret),
+                            path,
+                            line,
+                            column,
+                            end_line: line + lines,
+                            end_column: if lines == 0 {
+                                column + width
+                            } else {
+                                1 + width
+                            },
+                            offset: 0,
+                            secret,
+                            encoding,
+                            commit: commit.map(|(commit, in_head)| CommitInfo {
+                                commit,
+                                author: "A \u{e9} <x>".to_string(),
+                                email: "a@example.invalid".to_string(),
+                                date: "2024-01-02T03:04:05Z".to_string(),
+                                in_head,
+                                blob_count: 1,
+                            }),
+                            origin: None,
+                            member: None,
+                            source_line: SourceLine::default(),
+                            shares_line: false,
+                        }
+                    },
+                )
+        }
+
+        fn report(findings: &[Finding], root: bool, skipped: Vec<Skipped>) -> Vec<u8> {
+            let stats = Stats {
+                skipped,
+                ..Stats::default()
+            };
+            let ctx = ReportContext {
+                rules: rules(),
+                stats: &stats,
+                show_secrets: false,
+                color: false,
+                root: root.then(|| std::path::PathBuf::from("/work/my repo")),
+                revision: None,
+                suppressed: &[],
+                suppressed_counts: &[],
+                below_min_severity: 0,
+            };
+            let mut out = Vec::new();
+            write_sarif(&mut out, &ctx, findings).expect("written to memory");
+            out
+        }
+
+        /// `uri` percent-decoded.
+        fn decoded(uri: &str) -> Vec<u8> {
+            percent_encoding::percent_decode_str(uri).collect()
+        }
+
+        proptest! {
+            #[test]
+            fn reports_are_sarif_with_relative_uris_regions_and_fingerprints(
+                findings in prop::collection::vec(finding(), 0..6),
+                root in any::<bool>(),
+            ) {
+                let out = report(&findings, root, Vec::new());
+                let log: Value = serde_json::from_slice(&out).expect("the report is JSON");
+                prop_assert_eq!(&log["version"], "2.1.0");
+                let runs = log["runs"].as_array().expect("runs");
+                prop_assert_eq!(runs.len(), 1);
+                let run = &runs[0];
+                let descriptors = run["tool"]["driver"]["rules"].as_array().expect("rules");
+                let results = run["results"].as_array().expect("results");
+                prop_assert_eq!(results.len(), findings.len());
+                let mut ordered: Vec<&Finding> = findings.iter().collect();
+                ordered.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+                for (result, f) in results.iter().zip(ordered) {
+                    prop_assert_eq!(&result["ruleId"], f.rule_id.as_str());
+                    let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+                    prop_assert_eq!(&descriptors[index]["id"], f.rule_id.as_str());
+                    let location = &result["locations"][0]["physicalLocation"];
+                    let uri = location["artifactLocation"]["uri"].as_str().expect("uri");
+                    prop_assert!(
+                        uri.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@%".contains(&b)),
+                        "{}", uri
+                    );
+                    match f.path.strip_prefix('/') {
+                        Some(_) => {
+                            let path = uri.strip_prefix("file://").expect("an absolute file URI");
+                            prop_assert_eq!(decoded(path), f.path.as_bytes());
+                        }
+                        None => {
+                            // A relative reference: no scheme (no `:` before the first `/`),
+                            // not absolute, and the path again once decoded.
+                            let first = uri.split('/').next().unwrap_or_default();
+                            prop_assert!(!first.contains(':') && !uri.starts_with('/'), "{}", uri);
+                            prop_assert_eq!(decoded(uri), f.path.as_bytes());
+                            let base = &location["artifactLocation"]["uriBaseId"];
+                            prop_assert_eq!(base.as_str(), root.then_some(BASE_ID));
+                        }
+                    }
+                    let region = &location["region"];
+                    let number = |key: &str| region[key].as_u64().expect("region numbers");
+                    prop_assert!(number("startLine") >= 1 && number("startColumn") >= 1);
+                    prop_assert!(number("endLine") >= number("startLine"));
+                    prop_assert!(
+                        number("endLine") > number("startLine") || number("endColumn") > number("startColumn")
+                    );
+                    let prints = &result["partialFingerprints"];
+                    prop_assert!(prints["primaryLocationLineHash"].as_str().is_some_and(|h| !h.is_empty()));
+                    prop_assert_eq!(&prints["leakhoundFingerprint/v1"], f.fingerprint.as_str());
+                    prop_assert!(result["message"]["text"].as_str().is_some_and(|t| !t.is_empty()));
+                }
+                // No secret is written unless asked for.
+                let text = String::from_utf8_lossy(&out);
+                for f in &findings {
+                    prop_assert!(!text.contains(f.secret.expose()));
+                }
+            }
+        }
+
+        /// Reports of generated findings (odd paths, commits, skipped files; with and without a
+        /// root), checked by the shared SARIF validator (Microsoft's multitool with GitHub's
+        /// rules): no error and no warning. Skipped where the validator is missing or cannot run.
+        #[test]
+        fn the_sarif_validator_finds_no_error_in_our_reports() {
+            let validator = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/tools/validate-sarif");
+            if !validator.is_file() {
+                eprintln!("skipped: no ../shared/tools/validate-sarif beside the repository");
+                return;
+            }
+            let dir = tempfile::tempdir().expect("tempdir");
+            let mut runner = proptest::test_runner::TestRunner::deterministic();
+            let mut files = Vec::new();
+            for (i, root) in [true, false, true].into_iter().enumerate() {
+                let findings = prop::collection::vec(finding(), 1..8)
+                    .new_tree(&mut runner)
+                    .expect("findings")
+                    .current();
+                let skipped = vec![
+                    Skipped {
+                        path: "assets/logo.png".to_string(),
+                        reason: SkipReason::Binary,
+                    },
+                    Skipped {
+                        path: "dist/app.zip".to_string(),
+                        reason: SkipReason::ArchiveLimit {
+                            limit: "depth".to_string(),
+                        },
+                    },
+                ];
+                let file = dir.path().join(format!("report-{i}.sarif"));
+                std::fs::write(&file, report(&findings, root, skipped)).expect("write");
+                files.push(file);
+            }
+            let output = std::process::Command::new(&validator)
+                .args(&files)
+                .output()
+                .expect("run the validator");
+            let printed = String::from_utf8_lossy(&output.stdout).to_string()
+                + &String::from_utf8_lossy(&output.stderr);
+            match output.status.code() {
+                Some(0) => eprintln!("{printed}"),
+                Some(2) => eprintln!("skipped: the validator could not run: {printed}"),
+                _ => panic!("the validator found errors:\n{printed}"),
+            }
+        }
+    }
 }
