@@ -627,4 +627,65 @@ negative_examples = ['token = "aaaaaaaa"']
             ]
         );
     }
+
+    /// A fuzz harness: any bytes through the embedded rules never panic, and what comes back
+    /// is in bounds and in order.
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn engine() -> &'static Engine {
+            static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+            ENGINE.get_or_init(|| Engine::new(RuleSet::embedded().expect("rules")).expect("engine"))
+        }
+
+        /// Bytes of any value, and bytes drawn from what keywords, values and encodings are
+        /// made of (so that windows open, merge and reach the ends of the input).
+        fn bytes() -> impl Strategy<Value = Vec<u8>> {
+            const PIECES: [&[u8]; 16] = [
+                b"token",
+                b"secret",
+                b"password",
+                b"api_key",
+                b"ghp_",
+                b"AKIA",
+                b"key",
+                b"://",
+                b"=",
+                b": ",
+                b"\"",
+                b"\n",
+                b"\r\n",
+                b"aB3dEf7hIj1lMn0pQr5t",
+                b"%2F%3D",
+                b"\xff\x00",
+            ];
+            prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..2048),
+                prop::collection::vec(prop::sample::select(&PIECES[..]), 0..200)
+                    .prop_map(|pieces| pieces.concat()),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn any_bytes_scan_to_matches_in_bounds_and_in_order(data in bytes()) {
+                let e = engine();
+                let found = e.scan(&data);
+                for m in &found {
+                    prop_assert!(m.rule < e.rules().len());
+                    prop_assert!(m.secret.start < m.secret.end && m.secret.end <= data.len());
+                    prop_assert!(m.whole.start <= m.secret.start && m.secret.end <= m.whole.end);
+                    prop_assert!(m.whole.end <= data.len());
+                    if m.decoded.is_some() {
+                        prop_assert_eq!(&m.secret, &m.whole);
+                    }
+                }
+                for pair in found.windows(2) {
+                    let key = |m: &Match| (m.secret.start, m.secret.end, m.rule);
+                    prop_assert!(key(&pair[0]) <= key(&pair[1]), "{:?}", pair);
+                }
+            }
+        }
+    }
 }

@@ -190,4 +190,113 @@ mod tests {
     fn severity_orders_by_badness() {
         assert!(Severity::High > Severity::Medium && Severity::Medium > Severity::Low);
     }
+
+    /// A fuzz harness of the rule file format: whatever a user's rule file holds, loading it
+    /// is a rule set or an error, never a panic.
+    mod fuzz {
+        use proptest::prelude::*;
+        use proptest::sample::Index;
+
+        use crate::engine::Engine;
+        use crate::rules::RuleSet;
+
+        /// Small real rule files, and the demo rule.
+        fn files() -> &'static [String] {
+            static FILES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+            FILES.get_or_init(|| {
+                let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("patterns");
+                let mut files: Vec<String> = ["npm", "jwt", "docker", "telegram", "hetzner"]
+                    .iter()
+                    .map(|name| {
+                        std::fs::read_to_string(dir.join(format!("{name}.toml")))
+                            .expect("a pattern file")
+                    })
+                    .collect();
+                files.push(crate::test_support::DEMO_RULE.to_string());
+                files
+            })
+        }
+
+        /// A change to a rule file: a character put in, a run taken out, a line repeated.
+        #[derive(Debug, Clone)]
+        enum Edit {
+            Insert(Index, char),
+            Remove(Index, usize),
+            RepeatLine(Index),
+        }
+
+        fn edit() -> impl Strategy<Value = Edit> {
+            prop_oneof![
+                (any::<Index>(), any::<char>()).prop_map(|(i, c)| Edit::Insert(i, c)),
+                (
+                    any::<Index>(),
+                    prop::sample::select(
+                        &['"', '\'', '[', ']', '=', '\n', '\\', '{', '(', '*'][..]
+                    )
+                )
+                    .prop_map(|(i, c)| Edit::Insert(i, c)),
+                (any::<Index>(), 1usize..8).prop_map(|(i, n)| Edit::Remove(i, n)),
+                any::<Index>().prop_map(Edit::RepeatLine),
+            ]
+        }
+
+        fn mutated() -> impl Strategy<Value = String> {
+            (any::<Index>(), prop::collection::vec(edit(), 1..6)).prop_map(|(file, edits)| {
+                let mut text: Vec<char> = file.get(files()).chars().collect();
+                for e in edits {
+                    match e {
+                        Edit::Insert(at, c) => text.insert(at.index(text.len() + 1), c),
+                        Edit::Remove(at, n) => {
+                            let at = at.index(text.len() + 1);
+                            text.drain(at..(at + n).min(text.len()));
+                        }
+                        Edit::RepeatLine(at) => {
+                            let at = at.index(text.len() + 1);
+                            let start = text[..at]
+                                .iter()
+                                .rposition(|&c| c == '\n')
+                                .map_or(0, |i| i + 1);
+                            let end = text[at..]
+                                .iter()
+                                .position(|&c| c == '\n')
+                                .map_or(text.len(), |i| at + i + 1);
+                            let line: Vec<char> = text[start..end].to_vec();
+                            text.splice(end..end, line);
+                        }
+                    }
+                }
+                text.into_iter().collect()
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn any_rule_file_loads_or_fails_with_a_one_line_error(
+                text in prop_oneof![1 => ".{0,300}", 4 => mutated()],
+            ) {
+                let mut rules = RuleSet::default();
+                match rules.add_toml("user.toml", &text, true) {
+                    Err(e) => {
+                        let message = e.to_string();
+                        prop_assert!(message.contains("user.toml"), "{}", message);
+                        prop_assert!(!message.contains('\n'), "{}", message);
+                    }
+                    Ok(()) => {
+                        // What loads can be scanned with: its own examples, and the file itself.
+                        let examples: Vec<String> = rules
+                            .rules()
+                            .iter()
+                            .flat_map(|r| r.spec.examples.iter().chain(&r.spec.negative_examples))
+                            .cloned()
+                            .collect();
+                        let engine = Engine::new(rules).expect("an engine over loaded rules");
+                        for example in examples {
+                            engine.scan(example.as_bytes());
+                        }
+                        engine.scan(text.as_bytes());
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1208,4 +1208,133 @@ mod tests {
             r.skips
         );
     }
+
+    /// A fuzz harness: small archives of every format, their bytes changed, never make the
+    /// walk panic or hand over more than the limits allow.
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+        use proptest::sample::Index;
+
+        const LIMITS: Limits = Limits {
+            max_depth: 3,
+            max_bytes: 64 << 10,
+            max_members: 6,
+            max_ratio: 1000,
+            max_member_size: 8 << 10,
+        };
+
+        /// One archive of each kind, nested ones among them; members small, too large for
+        /// the member limit, and together past the byte budget.
+        fn archives() -> &'static [Vec<u8>] {
+            static ARCHIVES: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+            ARCHIVES.get_or_init(|| {
+                let large = vec![b'x'; 10 << 10];
+                let zeros = vec![0u8; 200 << 10];
+                let files: [(&str, &[u8]); 3] =
+                    [("a.env", SETTINGS), ("big.txt", &large), ("zeros", &zeros)];
+                let tar = tar_of(&files);
+                let inner = gz(&tar_of(&[("inner.env", SETTINGS)]));
+                vec![
+                    zip_of(&files),
+                    tar.clone(),
+                    gz(&tar),
+                    gz(SETTINGS),
+                    bz2(&tar),
+                    xz(&tar),
+                    zst(&tar),
+                    ar_of(&files),
+                    zip_of(&[("x.tar.gz", &inner), ("b.env", SETTINGS)]),
+                    gz(&zip_of(&[("in.zip", &zip_of(&[("deep.env", SETTINGS)]))])),
+                ]
+            })
+        }
+
+        #[derive(Debug, Clone)]
+        enum Damage {
+            /// One byte set to a value.
+            Set(Index, u8),
+            /// Four bytes set to all ones or all zeros (a size, an offset, a count).
+            Word(Index, bool),
+            Insert(Index, u8),
+            Truncate(Index),
+        }
+
+        fn damage() -> impl Strategy<Value = Damage> {
+            prop_oneof![
+                (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Damage::Set(i, b)),
+                (any::<Index>(), any::<bool>()).prop_map(|(i, ones)| Damage::Word(i, ones)),
+                (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Damage::Insert(i, b)),
+                any::<Index>().prop_map(Damage::Truncate),
+            ]
+        }
+
+        fn damaged() -> impl Strategy<Value = Vec<u8>> {
+            (any::<Index>(), prop::collection::vec(damage(), 0..6)).prop_map(|(which, damages)| {
+                let mut data = which.get(archives()).clone();
+                for d in damages {
+                    if data.is_empty() {
+                        break;
+                    }
+                    match d {
+                        Damage::Set(at, b) => {
+                            let at = at.index(data.len());
+                            data[at] = b;
+                        }
+                        Damage::Word(at, ones) => {
+                            let at = at.index(data.len());
+                            let end = (at + 4).min(data.len());
+                            data[at..end].fill(if ones { 0xff } else { 0 });
+                        }
+                        Damage::Insert(at, b) => data.insert(at.index(data.len() + 1), b),
+                        Damage::Truncate(at) => data.truncate(at.index(data.len())),
+                    }
+                }
+                data
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn damaged_archives_never_panic_nor_exceed_the_limits(data in damaged()) {
+                let r = walked("input.bin", &data, &LIMITS);
+                // Content that is not an archive after all is handed over as it is.
+                let unpacked: Vec<&(String, Vec<u8>)> = r
+                    .members
+                    .iter()
+                    .filter(|(path, member)| !(path == "input.bin" && *member == data))
+                    .collect();
+                prop_assert!(unpacked.len() as u64 <= LIMITS.max_members);
+                let total: u64 = unpacked.iter().map(|(_, d)| d.len() as u64).sum();
+                prop_assert!(total <= LIMITS.max_bytes, "{} bytes", total);
+                for (path, member) in &unpacked {
+                    prop_assert!(member.len() as u64 <= LIMITS.max_member_size, "{}", path);
+                    prop_assert!(path.matches('!').count() <= LIMITS.max_depth, "{}", path);
+                    prop_assert!(!path.chars().any(char::is_control), "{:?}", path);
+                }
+            }
+        }
+
+        /// The harness starts from archives that do hold members, and that hit each limit.
+        #[test]
+        fn the_undamaged_archives_are_unpacked_within_the_limits() {
+            for (i, data) in archives().iter().enumerate() {
+                let r = walked("input.bin", data, &LIMITS);
+                let found = r
+                    .members
+                    .iter()
+                    .filter(|(_, d)| d.as_slice() == SETTINGS)
+                    .count();
+                assert!(found >= 1, "archive {i}: {:?}", paths(&r));
+                let skipped = r.skips.len();
+                // All but the one-file gzip and the nested ones have a member too large.
+                assert_eq!(
+                    skipped > 0,
+                    ![3, 8, 9].contains(&i),
+                    "archive {i}: {:?}",
+                    r.skips
+                );
+            }
+        }
+    }
 }
