@@ -5,8 +5,10 @@
 //! snapping, no gate that skips a regex), leftmost first and without overlaps, and each
 //! candidate goes through the same filters as in the engine ([`super::accepts`]: entropy,
 //! placeholders, identifiers, the rule's allowlist). Encoded values are found by a byte-by-byte
-//! reading of their definition, not by the engine's block masks, and the overlaps between rules
-//! are resolved by a statement of the rules rather than by the engine's sort and dedup.
+//! reading of their definition, not by the engine's block masks (they are decoded, and given
+//! their key, with the decoder's own `decode_into` and `key_before`, which have property tests
+//! of their own), and the overlaps between rules are resolved by a statement of the rules
+//! rather than by the engine's sort and dedup.
 //!
 //! A whole-text run finds more than the engine promises: a rule's matches are searched for only
 //! around its keywords, as far as its windows say. So the reference also tells which of its
