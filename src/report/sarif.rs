@@ -457,6 +457,7 @@ mod tests {
                                 blob_count: 1,
                             }),
                             origin: None,
+                            repository: None,
                             member: None,
                             source_line: SourceLine::default(),
                             shares_line: false,
