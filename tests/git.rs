@@ -3,103 +3,10 @@
 
 mod common;
 
-use std::cell::Cell;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::PathBuf;
 
-use assert_cmd::Command;
-use common::token;
+use common::{run, token, Repo};
 use serde_json::Value;
-use tempfile::TempDir;
-
-fn leakhound() -> Command {
-    let mut cmd = Command::cargo_bin("leakhound").expect("the binary is built");
-    cmd.env_remove("NO_COLOR").env_remove("GIT_INDEX_FILE");
-    cmd
-}
-
-/// A repository in a temporary directory, driven by the `git` command with no user or system
-/// configuration, and one second between commit dates.
-struct Repo {
-    dir: TempDir,
-    clock: Cell<u64>,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let repo = Repo {
-            dir: tempfile::tempdir().expect("temporary directory"),
-            clock: Cell::new(1_700_000_000),
-        };
-        repo.git(&["init", "-q", "-b", "main"]);
-        repo
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn git_command(&self, args: &[&str]) -> std::process::Command {
-        let t = self.clock.get();
-        let date = format!("{t} +0000");
-        let mut cmd = std::process::Command::new("git");
-        cmd.args(args)
-            .current_dir(self.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Ada Tester")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.invalid")
-            .env("GIT_COMMITTER_NAME", "Ada Tester")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.invalid")
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .env_remove("GIT_INDEX_FILE")
-            .env_remove("GIT_DIR");
-        cmd
-    }
-
-    fn git_output(&self, args: &[&str]) -> Output {
-        self.git_command(args).output().expect("git runs")
-    }
-
-    /// Runs git, which must succeed; its standard output, trimmed.
-    fn git(&self, args: &[&str]) -> String {
-        let out = self.git_output(args);
-        assert!(
-            out.status.success(),
-            "git {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn write(&self, path: &str, content: &str) {
-        let full = self.path().join(path);
-        std::fs::create_dir_all(full.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(full, content).expect("write");
-    }
-
-    /// Stages everything and commits; the new commit's id.
-    fn commit(&self, message: &str) -> String {
-        self.clock.set(self.clock.get() + 1);
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--no-verify", "-m", message]);
-        self.git(&["rev-parse", "HEAD"])
-    }
-}
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = leakhound()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().expect("exits normally"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// `leakhound ARGS -f json -q` in the repository: exit code and findings.
 fn json(repo: &Repo, args: &[&str]) -> (i32, Vec<Value>) {

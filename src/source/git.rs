@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use git2::{ErrorCode, Oid, Repository, Revwalk, Sort};
 
-use super::{SkipReason, Skipped};
+use super::{loose, SkipReason, Skipped};
 
 /// Opens the repository at `path`, or the one that contains it.
 pub fn open(path: &Path) -> Result<Repository> {
@@ -24,7 +24,15 @@ pub fn open(path: &Path) -> Result<Repository> {
     git2::opts::enable_caching(false);
     std::fs::metadata(path).with_context(|| format!("cannot open {}", path.display()))?;
     match Repository::discover(path) {
-        Ok(repo) => Ok(repo),
+        Ok(repo) => {
+            loose::guard(&repo).with_context(|| {
+                format!(
+                    "cannot read the objects of the repository at {}",
+                    path.display()
+                )
+            })?;
+            Ok(repo)
+        }
         Err(e) if e.code() == ErrorCode::NotFound => {
             bail!(
                 "{} is not in a git repository (nor is any parent directory)",
@@ -35,6 +43,14 @@ pub fn open(path: &Path) -> Result<Repository> {
             Err(e).with_context(|| format!("cannot open the repository at {}", path.display()))
         }
     }
+}
+
+/// Opens another handle on the repository whose git directory is `git_dir` (one per thread:
+/// a handle is not `Sync`), reading loose objects as [`open`] does.
+pub fn open_git_dir(git_dir: &Path) -> Result<Repository, git2::Error> {
+    let repo = Repository::open(git_dir)?;
+    loose::guard(&repo)?;
+    Ok(repo)
 }
 
 /// The directory report paths are relative to: the work tree, or the git directory of a bare
@@ -72,7 +88,7 @@ pub fn previous_release_tag(repo: &Repository) -> Result<Option<String>> {
         .context("cannot sort the history")?;
     walk.push(head.id()).context("cannot walk from HEAD")?;
     for oid in walk {
-        let oid = oid.context("cannot walk the history (a commit is missing or damaged)")?;
+        let oid = oid.map_err(walk_error)?;
         if oid == head.id() {
             continue;
         }
@@ -133,10 +149,19 @@ pub fn select_commits(repo: &Repository, selection: &CommitSelection) -> Result<
     }
     let mut commits = Vec::new();
     for oid in walk {
-        commits.push(oid.context("cannot walk the history (a commit is missing or damaged)")?);
+        commits.push(oid.map_err(walk_error)?);
     }
     skipped.extend(shallow_boundary(repo, &commits));
     Ok(SelectedCommits { commits, skipped })
+}
+
+/// A commit the walk could not read stops it: what came before the commit cannot be known.
+/// (libgit2's message names the object, and says why.)
+fn walk_error(e: git2::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "cannot walk the history (a commit is missing or damaged): {}",
+        e.message()
+    )
 }
 
 /// `A..B` → (A, B), an empty side meaning HEAD.

@@ -92,7 +92,7 @@ pub fn enumerate(
         .enumerate()
         .map(|(n, chunk)| {
             let first = n * shard_len;
-            let repo = match Repository::open(git_dir) {
+            let repo = match super::git::open_git_dir(git_dir) {
                 Ok(r) => r,
                 Err(e) => return Shard::failed(object_skip(String::new(), "repository", &e)),
             };
@@ -543,9 +543,16 @@ pub fn object_skip(path: String, object: &str, e: &git2::Error) -> Skipped {
             object: object.to_string(),
         }
     } else {
+        // The loose-object reader names the object for libgit2's callers; here it is named
+        // already.
+        let named = format!("loose object {object} is damaged: ");
+        let error = match e.message().strip_prefix(&named) {
+            Some(why) => format!("damaged loose object: {why}"),
+            None => e.message().to_string(),
+        };
         SkipReason::CorruptObject {
             object: object.to_string(),
-            error: e.message().to_string(),
+            error,
         }
     };
     Skipped { path, reason }
@@ -598,7 +605,7 @@ impl BlobReader {
         if let Some(repo) = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(repo);
         }
-        Repository::open(&self.git_dir).map_err(|e| SkipReason::Unreadable {
+        super::git::open_git_dir(&self.git_dir).map_err(|e| SkipReason::Unreadable {
             error: format!("cannot open the repository: {}", e.message()),
         })
     }

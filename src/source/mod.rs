@@ -9,6 +9,7 @@ pub mod decode;
 pub mod fs;
 pub mod git;
 pub mod git_history;
+pub mod loose;
 pub mod mapped;
 pub mod staged;
 

@@ -1,4 +1,16 @@
-//! What the end-to-end tests share: generated fake secrets.
+//! What the end-to-end tests share: generated fake secrets, running the binary and git, and
+//! repositories built with the `git` command.
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use tempfile::TempDir;
+
+/// How long the binary may run in a test: far more than any test needs, so that a hang fails
+/// the test instead of stalling the suite.
+#[allow(dead_code)]
+pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// A fake GitHub token (`ghp_` + 36 alphanumerics) that differs per seed.
 #[allow(dead_code)]
@@ -41,6 +53,7 @@ pub fn git(dir: &std::path::Path, args: &[&str]) {
 pub fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let out = assert_cmd::Command::cargo_bin("leakhound")
         .expect("the binary is built")
+        .timeout(TIMEOUT)
         .env_remove("NO_COLOR")
         .env_remove("LEAKHOUND_CONFIG")
         .env_remove("GIT_INDEX_FILE")
@@ -49,7 +62,9 @@ pub fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
         .output()
         .expect("runs");
     (
-        out.status.code().expect("exits normally"),
+        out.status
+            .code()
+            .unwrap_or_else(|| panic!("leakhound {args:?} did not exit within {TIMEOUT:?}")),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
@@ -79,4 +94,100 @@ pub fn validate_sarif(dir: &std::path::Path, sarif: &str) {
         "{said}"
     );
     std::fs::remove_file(path).ok();
+}
+
+/// A repository in a temporary directory, driven by the `git` command with no user or system
+/// configuration, and one second between commit dates.
+#[allow(dead_code)]
+pub struct Repo {
+    pub dir: TempDir,
+    pub clock: Cell<u64>,
+}
+
+#[allow(dead_code)]
+impl Repo {
+    /// A new repository whose branch is `main`.
+    pub fn new() -> Repo {
+        let repo = Repo::empty();
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    /// An empty temporary directory, for `git init` with other options or `git clone`.
+    pub fn empty() -> Repo {
+        Repo {
+            dir: tempfile::tempdir().expect("temporary directory"),
+            clock: Cell::new(1_700_000_000),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn git_command(&self, args: &[&str]) -> std::process::Command {
+        let t = self.clock.get();
+        let date = format!("{t} +0000");
+        let mut cmd = std::process::Command::new("git");
+        cmd.args(args)
+            .current_dir(self.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ada Tester")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.invalid")
+            .env("GIT_COMMITTER_NAME", "Ada Tester")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.invalid")
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .env_remove("GIT_INDEX_FILE")
+            .env_remove("GIT_DIR");
+        cmd
+    }
+
+    pub fn git_output(&self, args: &[&str]) -> Output {
+        self.git_command(args).output().expect("git runs")
+    }
+
+    /// Runs git, which must succeed; its standard output, trimmed.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = self.git_output(args);
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    pub fn write(&self, path: &str, content: &str) {
+        let full = self.path().join(path);
+        std::fs::create_dir_all(full.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(full, content).expect("write");
+    }
+
+    /// Stages everything and commits; the new commit's id.
+    pub fn commit(&self, message: &str) -> String {
+        self.clock.set(self.clock.get() + 1);
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--no-verify", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// The file of the loose object `id` (which may not exist), made writable so that a test
+    /// can damage it.
+    pub fn loose_object(&self, git_dir: &str, id: &str) -> PathBuf {
+        let path = self
+            .path()
+            .join(git_dir)
+            .join("objects")
+            .join(&id[..2])
+            .join(&id[2..]);
+        if let Ok(meta) = std::fs::metadata(&path) {
+            let mut perms = meta.permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            std::fs::set_permissions(&path, perms).expect("chmod");
+        }
+        path
+    }
 }

@@ -1,0 +1,231 @@
+//! End-to-end tests of `git`, `scan --staged` and `release` on repositories in unusual or damaged
+//! states: no commits yet, bare, linked worktrees, damaged and missing objects, grafts and
+//! replace refs, other object formats, a held index lock, a graph of many merges, large blobs.
+//! Each asserts what the scan says and does, not only that it ends; every run of the binary has
+//! a time limit, so a hang fails the test.
+
+mod common;
+
+use common::{run, token, validate_sarif, Repo};
+use serde_json::Value;
+
+/// `leakhound ARGS -f json -q` in `dir`: exit code and findings.
+fn json_in(dir: &std::path::Path, args: &[&str]) -> (i32, Vec<Value>) {
+    let mut all = args.to_vec();
+    all.extend(["-f", "json", "-q"]);
+    let (code, stdout, stderr) = run(dir, &all);
+    assert!(code == 0 || code == 1, "exit {code}: {stderr}");
+    let findings: Value = serde_json::from_str(&stdout).expect("a JSON report");
+    (code, findings.as_array().expect("an array").clone())
+}
+
+/// The SARIF report's tool execution notifications: (descriptor id, message, location uri).
+fn notifications(sarif: &str) -> Vec<(String, String, String)> {
+    let log: Value = serde_json::from_str(sarif).expect("a SARIF log");
+    log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .expect("notifications")
+        .iter()
+        .map(|n| {
+            (
+                n["descriptor"]["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                n["message"]["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Text that compresses to a few kilobytes, so that a cut leaves the object's header whole.
+fn filler(lines: usize) -> String {
+    (0..lines)
+        .map(|i| format!("line {i}: {}\n", i * 7919 % 1013))
+        .collect()
+}
+
+#[test]
+fn damaged_loose_blobs_are_skipped_by_name_and_the_scan_goes_on() {
+    let repo = Repo::new();
+    repo.write("app.env", &format!("T={}\n", token(30)));
+    repo.write("cut.txt", &format!("{}K={}\n", filler(3000), token(31)));
+    repo.write("flipped.txt", &format!("{}K={}\n", filler(3001), token(32)));
+    repo.commit("files");
+    let cut = repo.git(&["rev-parse", "HEAD:cut.txt"]);
+    let cut_file = repo.loose_object(".git", &cut);
+    let data = std::fs::read(&cut_file).unwrap();
+    std::fs::write(&cut_file, &data[..data.len() / 2]).unwrap();
+    let flipped = repo.git(&["rev-parse", "HEAD:flipped.txt"]);
+    let flipped_file = repo.loose_object(".git", &flipped);
+    let mut data = std::fs::read(&flipped_file).unwrap();
+    let middle = data.len() / 2;
+    for b in &mut data[middle..middle + 16] {
+        *b ^= 0xa5;
+    }
+    std::fs::write(&flipped_file, &data).unwrap();
+
+    let (code, stdout, stderr) = run(repo.path(), &["git", "--color", "never"]);
+    assert_eq!(code, 1, "app.env's secret is still found: {stderr}");
+    assert!(
+        stderr.contains("not scanned: 2 (corrupt-object 2)"),
+        "{stderr}"
+    );
+    let cut_line =
+        format!("cut.txt: git object {cut} could not be read: damaged loose object: truncated");
+    let flipped_line =
+        format!("flipped.txt: git object {flipped} could not be read: damaged loose object");
+    for said in [&stderr, &stdout] {
+        assert!(said.contains(&cut_line), "{said}");
+        assert!(said.contains(&flipped_line), "{said}");
+    }
+    let (code, findings) = json_in(repo.path(), &["git"]);
+    let paths: Vec<&str> = findings.iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!((code, paths), (1, vec!["app.env"]));
+
+    let (_, sarif, _) = run(repo.path(), &["git", "-f", "sarif", "-q"]);
+    let notes = notifications(&sarif);
+    for (path, id) in [("cut.txt", &cut), ("flipped.txt", &flipped)] {
+        assert!(
+            notes
+                .iter()
+                .any(|(kind, message, uri)| kind == "skipped-corrupt-object"
+                    && message.contains(id.as_str())
+                    && uri == path),
+            "{notes:?}"
+        );
+    }
+    validate_sarif(repo.path(), &sarif);
+
+    // The staged scan reads the same objects the same way.
+    repo.write("new.env", &format!("{}N={}\n", filler(2000), token(33)));
+    repo.git(&["add", "new.env"]);
+    let staged = repo.git(&["rev-parse", ":new.env"]);
+    let staged_file = repo.loose_object(".git", &staged);
+    let data = std::fs::read(&staged_file).unwrap();
+    std::fs::write(&staged_file, &data[..data.len() / 3]).unwrap();
+    let (code, _, stderr) = run(repo.path(), &["scan", "--staged"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "new.env: git object {staged} could not be read: damaged loose object: truncated"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_damaged_blob_in_a_pack_is_skipped_and_the_scan_goes_on() {
+    let repo = Repo::new();
+    repo.write("app.env", &format!("T={}\n", token(34)));
+    repo.write("packed.txt", &format!("{}K={}\n", filler(3000), token(35)));
+    repo.commit("files");
+    repo.git(&["gc", "-q"]);
+    let blob = repo.git(&["rev-parse", "HEAD:packed.txt"]);
+    let pack_dir = repo.path().join(".git/objects/pack");
+    let idx = std::fs::read_dir(&pack_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "idx"))
+        .expect("a pack index");
+    let index = std::fs::File::open(&idx).unwrap();
+    let out = repo
+        .git_command(&["show-index"])
+        .stdin(index)
+        .output()
+        .unwrap();
+    let offset: usize = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.contains(&blob))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|o| o.parse().ok())
+        .expect("the blob's offset in the pack");
+    let pack = idx.with_extension("pack");
+    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).unwrap();
+    let mut data = std::fs::read(&pack).unwrap();
+    for b in &mut data[offset + 40..offset + 60] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&pack, &data).unwrap();
+
+    let (code, _, stderr) = run(repo.path(), &["git"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("corrupt-object 1"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "packed.txt: git object {blob} could not be read: "
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_damaged_commit_stops_the_scan_with_one_line_naming_it() {
+    let repo = Repo::new();
+    repo.write("a.env", &format!("T={}\n", token(36)));
+    repo.commit("one");
+    repo.write("b.txt", "b\n");
+    let damaged = repo.commit("two");
+    repo.write("c.txt", "c\n");
+    repo.commit("three");
+    let file = repo.loose_object(".git", &damaged);
+    let data = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &data[..data.len() / 2]).unwrap();
+
+    for args in [&["git"][..], &["release"]] {
+        let (code, stdout, stderr) = run(repo.path(), args);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("leakhound: error: "), "{stderr}");
+        assert!(
+            stderr.contains(&format!("loose object {damaged} is damaged")),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_blob_is_named_and_the_scan_goes_on() {
+    let repo = Repo::new();
+    repo.write("app.env", &format!("T={}\n", token(37)));
+    repo.write("lost.env", &format!("T={}\n", token(38)));
+    repo.commit("files");
+    let lost = repo.git(&["rev-parse", "HEAD:lost.env"]);
+    std::fs::remove_file(repo.loose_object(".git", &lost)).expect("a loose object");
+
+    let (code, stdout, stderr) = run(repo.path(), &["git", "--color", "never"]);
+    assert_eq!(code, 1, "{stderr}");
+    let line = format!("lost.env: git object {lost} is missing (partial or damaged clone)");
+    assert!(
+        stderr.contains("not scanned: 1 (missing-object 1)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&line) && stdout.contains(&line),
+        "{stderr}{stdout}"
+    );
+    let (_, findings) = json_in(repo.path(), &["git"]);
+    let paths: Vec<&str> = findings.iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!(paths, vec!["app.env"]);
+    let (_, sarif, _) = run(repo.path(), &["git", "-f", "sarif", "-q"]);
+    let notes = notifications(&sarif);
+    assert!(
+        notes
+            .iter()
+            .any(|(kind, message, uri)| kind == "skipped-missing-object"
+                && message.contains(&lost)
+                && uri == "lost.env"),
+        "{notes:?}"
+    );
+}
