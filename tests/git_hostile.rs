@@ -229,3 +229,43 @@ fn a_missing_blob_is_named_and_the_scan_goes_on() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn grafts_and_replace_refs_hide_nothing() {
+    let repo = Repo::new();
+    repo.write("a.env", &format!("T={}\n", token(39)));
+    let root = repo.commit("one");
+    std::fs::remove_file(repo.path().join("a.env")).unwrap();
+    repo.write("b.txt", "b\n");
+    let second = repo.commit("two");
+    repo.write("c.txt", "c\n");
+    repo.commit("three");
+
+    // A graft that makes `two` a root commit hides `one` from git log; the scan still reads it.
+    std::fs::write(repo.path().join(".git/info/grafts"), format!("{second}\n")).unwrap();
+    let (code, findings) = json_in(repo.path(), &["git"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["commit"], root.as_str());
+    assert_eq!(findings[0]["in_head"], false);
+    std::fs::remove_file(repo.path().join(".git/info/grafts")).unwrap();
+
+    // `git replace` swaps `two` for a commit with another tree: both are scanned, the original
+    // (libgit2 does not apply replacements) and the replacement (its ref is a ref like others).
+    repo.write("r.env", &format!("R={}\n", token(40)));
+    repo.git(&["add", "r.env"]);
+    let tree = repo.git(&["write-tree"]);
+    let replacement = repo.git(&["commit-tree", &tree, "-m", "replacement"]);
+    repo.git(&["reset", "-q", "--hard", "HEAD"]);
+    repo.git(&["replace", &second, &replacement]);
+    let (code, findings) = json_in(repo.path(), &["git"]);
+    assert_eq!(code, 1);
+    let found: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["commit"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![("a.env", root.as_str()), ("r.env", replacement.as_str())]
+    );
+}

@@ -6,6 +6,7 @@
 //! that does not exist) are `anyhow` errors with context; a damaged ref is a [`Skipped`] and the
 //! scan goes on.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -123,16 +124,14 @@ pub struct SelectedCommits {
 /// ancestors of each other come in commit-time order. "The commit that first introduced" a blob
 /// means the first in this order.
 pub fn select_commits(repo: &Repository, selection: &CommitSelection) -> Result<SelectedCommits> {
-    let mut walk = repo.revwalk().context("cannot walk the history")?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
-        .context("cannot sort the history")?;
+    let mut walk = new_walk(repo)?;
     let mut skipped = Vec::new();
+    let mut hidden = Vec::new();
     if let Some(range) = &selection.range {
         let (from, to) = parse_range(range)?;
         walk.push(resolve(repo, to)?)
             .with_context(|| format!("cannot walk from {to}"))?;
-        walk.hide(resolve(repo, from)?)
-            .with_context(|| format!("cannot leave out {from}"))?;
+        hidden.push((from, resolve(repo, from)?));
     } else {
         if selection.refs.is_empty() {
             push_every_ref(repo, &mut walk, &mut skipped)?;
@@ -143,16 +142,126 @@ pub fn select_commits(repo: &Repository, selection: &CommitSelection) -> Result<
             }
         }
         if let Some(since) = &selection.since {
-            walk.hide(resolve(repo, since)?)
-                .with_context(|| format!("cannot leave out {since}"))?;
+            hidden.push((since.as_str(), resolve(repo, since)?));
         }
+    }
+    for (name, oid) in &hidden {
+        walk.hide(*oid)
+            .with_context(|| format!("cannot leave out {name}"))?;
     }
     let mut commits = Vec::new();
     for oid in walk {
         commits.push(oid.map_err(walk_error)?);
     }
+    let hidden: Vec<Oid> = hidden.into_iter().map(|(_, oid)| oid).collect();
+    add_grafted_history(repo, &mut commits, &hidden, &mut skipped)?;
     skipped.extend(shallow_boundary(repo, &commits));
     Ok(SelectedCommits { commits, skipped })
+}
+
+/// A walk in the order [`select_commits`] promises.
+fn new_walk(repo: &Repository) -> Result<Revwalk<'_>> {
+    let mut walk = repo.revwalk().context("cannot walk the history")?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
+        .context("cannot sort the history")?;
+    Ok(walk)
+}
+
+/// libgit2 applies `info/grafts`, so a graft that gives a commit other parents (or none) would
+/// hide the history it really has. The parents each selected grafted commit records are walked
+/// too (what `hidden` can reach left out, as for the main walk), and put before the commits
+/// already selected: they are their ancestors. A recorded parent the repository lacks cuts the
+/// history there, and is said.
+fn add_grafted_history(
+    repo: &Repository,
+    commits: &mut Vec<Oid>,
+    hidden: &[Oid],
+    skipped: &mut Vec<Skipped>,
+) -> Result<()> {
+    let grafted = grafted_commits(repo);
+    if grafted.is_empty() {
+        return Ok(());
+    }
+    let odb = repo.odb().context("cannot read the object database")?;
+    let mut selected: HashSet<Oid> = commits.iter().copied().collect();
+    let mut pending: Vec<Oid> = commits
+        .iter()
+        .filter(|c| grafted.contains(c))
+        .copied()
+        .collect();
+    while let Some(commit) = pending.pop() {
+        let parents = match recorded_parents(&odb, commit) {
+            Ok(parents) => parents,
+            Err(e) => {
+                let object = format!("commit {commit}");
+                skipped.push(super::git_history::object_skip(String::new(), &object, &e));
+                continue;
+            }
+        };
+        let mut walk = new_walk(repo)?;
+        let mut pushed = false;
+        for parent in parents.into_iter().filter(|p| !selected.contains(p)) {
+            if odb.exists(parent) {
+                walk.push(parent).map_err(walk_error)?;
+                pushed = true;
+            } else {
+                skipped.push(Skipped {
+                    path: String::new(),
+                    reason: SkipReason::MissingObject {
+                        object: format!("commit {parent} (a grafted commit's parent)"),
+                    },
+                });
+            }
+        }
+        if !pushed {
+            continue;
+        }
+        for &h in hidden.iter().chain(commits.iter()) {
+            walk.hide(h).map_err(walk_error)?;
+        }
+        let mut earlier = Vec::new();
+        for oid in walk {
+            let oid = oid.map_err(walk_error)?;
+            if selected.insert(oid) {
+                if grafted.contains(&oid) {
+                    pending.push(oid);
+                }
+                earlier.push(oid);
+            }
+        }
+        commits.splice(0..0, earlier);
+    }
+    Ok(())
+}
+
+/// The commits `info/grafts` gives other parents.
+fn grafted_commits(repo: &Repository) -> HashSet<Oid> {
+    let Ok(text) = std::fs::read_to_string(repo.commondir().join("info/grafts")) else {
+        return HashSet::new();
+    };
+    text.lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter_map(|id| Oid::from_str(id).ok())
+        .collect()
+}
+
+/// The parents a commit object records (grafts do not apply to the raw object).
+fn recorded_parents(odb: &git2::Odb<'_>, commit: Oid) -> Result<Vec<Oid>, git2::Error> {
+    let object = odb.read(commit)?;
+    let mut parents = Vec::new();
+    for line in object.data().split(|&b| b == b'\n') {
+        if line.is_empty() {
+            break;
+        }
+        if let Some(id) = line
+            .strip_prefix(b"parent ")
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| Oid::from_str(hex).ok())
+        {
+            parents.push(id);
+        }
+    }
+    Ok(parents)
 }
 
 /// A commit the walk could not read stops it: what came before the commit cannot be known.
@@ -256,7 +365,7 @@ fn shallow_boundary(repo: &Repository, commits: &[Oid]) -> Vec<Skipped> {
         return Vec::new();
     }
     let listed = std::fs::read_to_string(repo.commondir().join("shallow")).unwrap_or_default();
-    let selected: std::collections::HashSet<&Oid> = commits.iter().collect();
+    let selected: HashSet<&Oid> = commits.iter().collect();
     let mut cut: Vec<Skipped> = listed
         .lines()
         .filter_map(|line| Oid::from_str(line.trim()).ok())
