@@ -269,3 +269,190 @@ fn grafts_and_replace_refs_hide_nothing() {
         vec![("a.env", root.as_str()), ("r.env", replacement.as_str())]
     );
 }
+
+#[test]
+fn an_unborn_head_has_no_history_and_its_index_is_scanned() {
+    let repo = Repo::new();
+    let (code, stdout, stderr) = run(repo.path(), &["git"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("refs/heads/main has no commits yet: there is no history to scan"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("from 0 commits") && stderr.contains("no findings"));
+
+    repo.write("config/.env", &format!("GITHUB_TOKEN={}\n", token(41)));
+    repo.git(&["add", "-A"]);
+    let (code, findings) = json_in(repo.path(), &["scan", "--staged"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["path"], "config/.env");
+    // Staged, still unborn: the history scan has still nothing to say.
+    let (code, findings) = json_in(repo.path(), &["git"]);
+    assert_eq!((code, findings.len()), (0, 0));
+}
+
+#[test]
+fn a_bare_repository_pushed_to_is_scanned() {
+    let work = Repo::new();
+    let secret = token(42);
+    work.write("deploy/app.env", &format!("T={secret}\n"));
+    let added = work.commit("add");
+    let bare = Repo::empty();
+    bare.git(&["init", "-q", "--bare", "-b", "main"]);
+    let url = bare.path().to_str().unwrap();
+    work.git(&["push", "-q", url, "main"]);
+
+    for (dir, args) in [(bare.path(), vec!["git"]), (work.path(), vec!["git", url])] {
+        let (code, findings) = json_in(dir, &args);
+        assert_eq!(code, 1, "{args:?}");
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0]["path"], "deploy/app.env");
+        assert_eq!(findings[0]["commit"], added.as_str());
+        assert_eq!(
+            findings[0]["in_head"], true,
+            "HEAD is main, which was pushed"
+        );
+    }
+    let (_, sarif, _) = run(bare.path(), &["git", "-f", "sarif", "-q"]);
+    validate_sarif(work.path(), &sarif);
+    // A bare repository has no index: nothing is staged, and that is said.
+    let (code, _, stderr) = run(bare.path(), &["scan", "--staged"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("bare"), "{stderr}");
+}
+
+#[test]
+fn a_linked_worktree_is_scanned_from_inside() {
+    let repo = Repo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("start");
+    let outside = tempfile::tempdir().unwrap();
+    let wt = outside.path().join("wt");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "feature",
+        wt.to_str().unwrap(),
+    ]);
+    let tree = Repo {
+        dir: tempfile::tempdir().unwrap(),
+        clock: std::cell::Cell::new(1_700_000_100),
+    };
+    let in_wt = |args: &[&str]| {
+        let out = tree.git_command(args).current_dir(&wt).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::write(wt.join("feature.env"), format!("T={}\n", token(43))).unwrap();
+    in_wt(&["add", "feature.env"]);
+    in_wt(&["commit", "-q", "-m", "feature secret"]);
+
+    let (code, findings) = json_in(&wt, &["git"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["path"], "feature.env");
+    assert_eq!(
+        findings[0]["in_head"], true,
+        "the worktree's HEAD is feature"
+    );
+    // From the main work tree the same secret is on a branch HEAD does not have.
+    let (_, findings) = json_in(repo.path(), &["git"]);
+    assert_eq!(findings[0]["in_head"], false);
+
+    std::fs::write(wt.join("staged.env"), format!("S={}\n", token(44))).unwrap();
+    in_wt(&["add", "staged.env"]);
+    let (code, findings) = json_in(&wt.join("."), &["scan", "--staged"]);
+    assert_eq!(code, 1);
+    let paths: Vec<&str> = findings.iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!(paths, vec!["staged.env"], "only the worktree's own index");
+    let (code, findings) = json_in(repo.path(), &["scan", "--staged"]);
+    assert_eq!(
+        (code, findings.len()),
+        (0, 0),
+        "the main index is not the worktree's"
+    );
+}
+
+#[test]
+fn a_sha256_repository_is_refused_in_one_line() {
+    let repo = Repo::empty();
+    let out = repo.git_output(&["init", "-q", "--object-format=sha256", "-b", "main"]);
+    if !out.status.success() {
+        eprintln!(
+            "git cannot create SHA-256 repositories here ({}): skipped",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        return;
+    }
+    repo.write("a.env", &format!("T={}\n", token(45)));
+    repo.commit("one");
+    repo.git(&["add", "-A"]);
+    for args in [&["git"][..], &["scan", "--staged"], &["release"]] {
+        let (code, stdout, stderr) = run(repo.path(), args);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert!(stdout.is_empty());
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("SHA-256"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_held_index_lock_does_not_stop_a_staged_scan() {
+    let repo = Repo::new();
+    repo.write("README.md", "hi\n");
+    repo.commit("start");
+    repo.write("app.env", &format!("T={}\n", token(46)));
+    repo.git(&["add", "app.env"]);
+    // Another git process holds the lock (say, an editor's background `git status`).
+    std::fs::write(repo.path().join(".git/index.lock"), "").unwrap();
+    let (code, findings) = json_in(repo.path(), &["scan", "--staged"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings[0]["path"], "app.env");
+    assert!(
+        repo.path().join(".git/index.lock").exists(),
+        "the lock is not ours to take or remove"
+    );
+}
+
+#[test]
+fn a_blob_over_the_size_limit_is_skipped_with_its_reason_everywhere() {
+    let repo = Repo::new();
+    repo.write("small.env", &format!("T={}\n", token(47)));
+    repo.write("dump.sql", &format!("{}\nK={}\n", filler(200), token(48)));
+    repo.commit("files");
+    let size = std::fs::metadata(repo.path().join("dump.sql"))
+        .unwrap()
+        .len();
+    let (code, stdout, stderr) = run(repo.path(), &["git", "--max-file-size", "2K"]);
+    assert_eq!(code, 1, "small.env's secret: {stderr}");
+    assert!(stderr.contains("not scanned: 1 (too-large 1)"), "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "dump.sql: {size} bytes, over the size limit of 2048 bytes"
+        )),
+        "{stdout}"
+    );
+    let (_, sarif, _) = run(
+        repo.path(),
+        &["git", "--max-file-size", "2K", "-f", "sarif", "-q"],
+    );
+    let notes = notifications(&sarif);
+    assert!(
+        notes
+            .iter()
+            .any(|(kind, message, uri)| kind == "skipped-too-large"
+                && message.contains(&size.to_string())
+                && uri == "dump.sql"),
+        "{notes:?}"
+    );
+    let (code, findings) = json_in(repo.path(), &["git", "--max-file-size", "2K"]);
+    assert_eq!((code, findings.len()), (1, 1));
+}

@@ -276,6 +276,11 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
         }
     }
     stats.elapsed = started.elapsed();
+    if !report_args.quiet && stats.commits == Some(0) {
+        if let Some(branch) = git_source::unborn_branch(&repo) {
+            eprintln!("leakhound: {branch} has no commits yet: there is no history to scan");
+        }
+    }
     let outcome = finish_repository_scan(report_args, &setup, &repo, &engine, &stats, findings);
     keep_until_exit(engine);
     outcome

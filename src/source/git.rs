@@ -40,9 +40,18 @@ pub fn open(path: &Path) -> Result<Repository> {
                 path.display()
             )
         }
-        Err(e) => {
-            Err(e).with_context(|| format!("cannot open the repository at {}", path.display()))
-        }
+        // libgit2 1.9 is built for SHA-1 ids only (its SHA-256 support is experimental, and
+        // the tree walk reads 20-byte ids): such a repository is refused, never half-read.
+        Err(e) if e.message().contains("object format") => bail!(
+            "the repository at {} uses SHA-256 object ids (extensions.objectFormat), which \
+             leakhound cannot read yet: only SHA-1 repositories are supported",
+            path.display()
+        ),
+        Err(e) => bail!(
+            "cannot open the repository at {}: {}",
+            path.display(),
+            e.message()
+        ),
     }
 }
 
@@ -59,6 +68,18 @@ pub fn open_git_dir(git_dir: &Path) -> Result<Repository, git2::Error> {
 pub fn root_dir(repo: &Repository) -> PathBuf {
     let dir = repo.workdir().unwrap_or_else(|| repo.path());
     std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// The branch HEAD names when it has no commit yet (a new repository, an orphan branch).
+pub fn unborn_branch(repo: &Repository) -> Option<String> {
+    match repo.head() {
+        Err(e) if e.code() == ErrorCode::UnbornBranch => {
+            let head = repo.find_reference("HEAD").ok()?;
+            let target = head.symbolic_target_bytes()?;
+            Some(String::from_utf8_lossy(target).into_owned())
+        }
+        _ => None,
+    }
 }
 
 /// The latest release tag before HEAD: of the tags on commits reachable from HEAD (HEAD's own

@@ -11,7 +11,7 @@
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Index, Oid, Patch, Repository};
 
 use super::{SkipReason, Skipped};
@@ -92,6 +92,11 @@ fn commit_index(repo: &Repository) -> Result<Index> {
             let path = absolute(Path::new(&file));
             Index::open(&path).with_context(|| format!("cannot read the index {}", path.display()))
         }
+        _ if repo.is_bare() => bail!(
+            "{} is a bare repository: it has no index, so nothing is staged (`leakhound git` \
+             scans its history)",
+            repo.path().display()
+        ),
         _ => repo.index().context("cannot read the index"),
     }
 }
