@@ -48,13 +48,19 @@ fn report(dir: &Path, extra: &[&str]) -> (serde_json::Value, String) {
     (report, err)
 }
 
-#[test]
-fn a_warm_scan_reports_what_a_cold_one_does_and_reads_only_what_is_new() {
+/// A temporary directory holding the [`repository`] at `repo` and a cache directory's place.
+fn setup() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let repo = dir.path().join("repo");
     std::fs::create_dir(&repo).expect("mkdir");
     repository(&repo);
     let cache = dir.path().join("cache");
+    (dir, repo, cache)
+}
+
+#[test]
+fn a_warm_scan_reports_what_a_cold_one_does_and_reads_only_what_is_new() {
+    let (_dir, repo, cache) = setup();
     let cache_arg = cache.to_str().expect("utf-8 path");
 
     let (cold, _) = report(&repo, &[]);
@@ -113,11 +119,7 @@ fn a_warm_scan_reports_what_a_cold_one_does_and_reads_only_what_is_new() {
 
 #[test]
 fn a_damaged_cache_is_said_and_the_scan_is_cold() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let repo = dir.path().join("repo");
-    std::fs::create_dir(&repo).expect("mkdir");
-    repository(&repo);
-    let cache = dir.path().join("cache");
+    let (_dir, repo, cache) = setup();
     let cache_arg = cache.to_str().expect("utf-8 path");
     let (cold, _) = report(&repo, &[]);
     report(&repo, &["--cache", cache_arg]);

@@ -84,17 +84,21 @@ fn record<'a>(
     }
 }
 
+/// The records of the open findings and the listed suppressed ones, in report order.
+fn records<'a>(ctx: &'a ReportContext<'_>, findings: &'a [Finding]) -> Vec<Record<'a>> {
+    super::entries(findings, ctx.suppressed)
+        .into_iter()
+        .map(|(f, s)| record(ctx.show_secrets, f, s))
+        .collect()
+}
+
 /// A pretty-printed JSON array of findings (the listed suppressed ones among them, marked).
 pub fn write_json(
     out: &mut dyn Write,
     ctx: &ReportContext<'_>,
     findings: &[Finding],
 ) -> io::Result<()> {
-    let records: Vec<Record<'_>> = super::entries(findings, ctx.suppressed)
-        .into_iter()
-        .map(|(f, s)| record(ctx.show_secrets, f, s))
-        .collect();
-    serde_json::to_writer_pretty(&mut *out, &records)?;
+    serde_json::to_writer_pretty(&mut *out, &records(ctx, findings))?;
     out.write_all(b"\n")
 }
 
@@ -106,10 +110,6 @@ pub fn write_json_report(
     ctx: &ReportContext<'_>,
     findings: &[Finding],
 ) -> io::Result<()> {
-    let records: Vec<Record<'_>> = super::entries(findings, ctx.suppressed)
-        .into_iter()
-        .map(|(f, s)| record(ctx.show_secrets, f, s))
-        .collect();
     let skipped: Vec<SkipRecord<'_>> = ctx
         .stats
         .skipped
@@ -143,7 +143,7 @@ pub fn write_json_report(
             below_min_severity: ctx.below_min_severity,
             skipped: stats.skipped_by_reason().into_iter().collect(),
         },
-        findings: records,
+        findings: records(ctx, findings),
         skipped,
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
