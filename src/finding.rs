@@ -109,6 +109,36 @@ pub struct CommitInfo {
     pub blob_count: usize,
 }
 
+/// A git message that holds a secret: not a file, so a finding in one is located by a
+/// pseudo-path under `.git/` (which no tracked file can have: git refuses `.git` as a path
+/// component), with lines and columns counted in the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitMessage {
+    /// The message of the commit `id` (full hexadecimal id).
+    Commit { id: String },
+    /// The message of the annotated tag `name` (as the tag object records it; its id is `id`).
+    Tag { name: String, id: String },
+}
+
+impl GitMessage {
+    /// `commit` or `tag`, in reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GitMessage::Commit { .. } => "commit",
+            GitMessage::Tag { .. } => "tag",
+        }
+    }
+
+    /// `.git/commits/<id>/message` or `.git/tags/<name>/message`: the finding's path, and so
+    /// part of its fingerprint (stable as long as the commit or the tag's name is).
+    pub fn path(&self) -> String {
+        match self {
+            GitMessage::Commit { id } => format!(".git/commits/{id}/message"),
+            GitMessage::Tag { name, .. } => format!(".git/tags/{name}/message"),
+        }
+    }
+}
+
 /// One secret found.
 #[derive(Debug, Clone)]
 pub struct Finding {
@@ -139,6 +169,9 @@ pub struct Finding {
     /// For a secret inside an archive: the member's path within the outermost file
     /// (`app/settings.py`, nested `inner.zip!x/y.env`); `path` is then `outer!member`.
     pub member: Option<String>,
+    /// For a secret in a commit's or a tag's message rather than in a file: which message
+    /// (`path` is then its pseudo-path, and `commit` the commit, or the commit tagged).
+    pub git_message: Option<GitMessage>,
     /// The line the secret stands on, for triage (never reported).
     pub source_line: SourceLine,
     /// Another secret stands on the same line of the same content (a marker on such a line
@@ -291,6 +324,23 @@ mod tests {
         assert!(line.text().contains("SECRET"));
         // A range past the end is the last line.
         assert_eq!(SourceLine::around(b"a\nx", 5..9).text(), "x");
+    }
+
+    #[test]
+    fn git_messages_have_pseudo_paths_no_file_can_have() {
+        let commit = GitMessage::Commit {
+            id: "1a".repeat(20),
+        };
+        assert_eq!(
+            commit.path(),
+            format!(".git/commits/{}/message", "1a".repeat(20))
+        );
+        let tag = GitMessage::Tag {
+            name: "release/v1.0".into(),
+            id: "2b".repeat(20),
+        };
+        assert_eq!(tag.path(), ".git/tags/release/v1.0/message");
+        assert_eq!((commit.kind(), tag.kind()), ("commit", "tag"));
     }
 
     #[test]

@@ -161,6 +161,7 @@ fn scan_piece(engine: &Engine, path: &str, data: &[u8], keep: Range<usize>) -> V
             origin: None,
             repository: None,
             member: None,
+            git_message: None,
             source_line: SourceLine::around(data, m.secret.clone()),
             shares_line: false,
         });

@@ -489,3 +489,194 @@ fn the_hook_goes_where_core_hooks_path_says() {
     assert!(repo.path().join(".githooks/pre-commit").exists());
     assert!(!hook_path(&repo).exists());
 }
+
+/// Commits with `message` (the working tree unchanged but for a counter), one second apart.
+fn commit_with_message(repo: &Repo, message: &str) -> String {
+    let n = repo.clock.get();
+    repo.write("counter.txt", &format!("{n}\n"));
+    repo.commit(message)
+}
+
+#[test]
+fn commit_and_tag_messages_are_scanned_once_each() {
+    let repo = Repo::new();
+    let in_commit = token(60);
+    let in_tag = token(61);
+    let start = commit_with_message(&repo, "start");
+    let leaky = commit_with_message(
+        &repo,
+        &format!("deploy\n\nused GITHUB_TOKEN={in_commit} to test\n"),
+    );
+    // The commit is on main, on two more branches and under two tags: its message is one finding.
+    repo.git(&["branch", "copy"]);
+    repo.git(&["branch", "another"]);
+    repo.git(&["tag", "light"]);
+    repo.clock.set(repo.clock.get() + 1);
+    repo.git(&[
+        "tag",
+        "-a",
+        "v1.0",
+        "-m",
+        &format!("Release 1.0\n\ntoken {in_tag}\n"),
+    ]);
+    // A tag of that tag is another tag object, with a message of its own and no secret.
+    repo.git(&["tag", "-a", "v1.0-signed-off", "v1.0", "-m", "re-tag"]);
+
+    let (code, findings) = json(&repo, &["git"]);
+    assert_eq!(code, 1);
+    let found: Vec<(&str, &str, u64, u64)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap(),
+                f["git_message"].as_str().unwrap(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let commit_path = format!(".git/commits/{leaky}/message");
+    assert_eq!(
+        found,
+        vec![
+            (commit_path.as_str(), "commit", 3, 19),
+            (".git/tags/v1.0/message", "tag", 3, 7)
+        ]
+    );
+    let (c, t) = (&findings[0], &findings[1]);
+    assert_eq!(c["commit"], leaky.as_str());
+    assert_eq!(
+        (c["in_head"].as_bool(), c["blob_count"].as_u64()),
+        (Some(true), Some(1))
+    );
+    assert_eq!(c["author"], "Ada Tester");
+    assert!(c.get("tag").is_none());
+    assert_eq!(
+        (t["tag"].as_str(), t["commit"].as_str()),
+        (Some("v1.0"), Some(leaky.as_str()))
+    );
+    assert_ne!(c["fingerprint"], t["fingerprint"]);
+
+    // Only what the selection holds: a message before --since is not new.
+    let newer = commit_with_message(&repo, &format!("later, with {}", token(62)));
+    let (code, findings) = json(&repo, &["git", "--since", "v1.0"]);
+    assert_eq!(code, 1);
+    let paths: Vec<&str> = findings.iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!(paths, vec![format!(".git/commits/{newer}/message")]);
+    let (code, findings) = json(&repo, &["git", "--range", &format!("{leaky}..{newer}")]);
+    assert_eq!((code, findings.len()), (1, 1));
+    let (code, findings) = json(&repo, &["git", "--range", &format!("{start}..{leaky}")]);
+    assert_eq!(
+        (code, findings.len()),
+        (1, 2),
+        "the commit and the tag on it: {findings:?}"
+    );
+    // A commit on another branch only: HEAD does not have it.
+    repo.git(&["checkout", "-q", "-b", "side", "HEAD~1"]);
+    let side = commit_with_message(&repo, &format!("side {}", token(63)));
+    repo.git(&["checkout", "-q", "main"]);
+    let (_, findings) = json(&repo, &["git"]);
+    let side_finding = findings
+        .iter()
+        .find(|f| f["commit"] == side.as_str())
+        .expect("the side commit's message");
+    assert_eq!(side_finding["in_head"], false);
+}
+
+#[test]
+fn message_findings_in_every_format_and_under_triage() {
+    let repo = Repo::new();
+    let secret = token(64);
+    // The same secret in a file and in a commit message: two findings, two fingerprints.
+    repo.write("app.env", &format!("T={secret}\n"));
+    let commit = repo.commit(&format!("add app.env\n\nT={secret}\n"));
+    let path = format!(".git/commits/{commit}/message");
+
+    let (code, text, stderr) = run(repo.path(), &["git", "--color", "never"]);
+    assert_eq!(code, 1);
+    assert!(text.contains(&format!("{path}:3:3")), "{text}");
+    assert!(!text.contains(&secret) && !stderr.contains(&secret));
+    let (_, findings) = json(&repo, &["git"]);
+    assert_eq!(findings.len(), 2);
+    let fingerprints: Vec<&str> = findings
+        .iter()
+        .filter_map(|f| f["fingerprint"].as_str())
+        .collect();
+    assert_ne!(fingerprints[0], fingerprints[1]);
+    let (_, again) = json(&repo, &["git"]);
+    assert_eq!(findings, again, "stable from run to run");
+
+    let (_, sarif, _) = run(repo.path(), &["git", "-f", "sarif", "-q"]);
+    assert!(!sarif.contains(&secret));
+    let log: Value = serde_json::from_str(&sarif).unwrap();
+    let result = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["properties"]["gitMessage"] == "commit")
+        .expect("the message's result")
+        .clone();
+    let location = &result["locations"][0];
+    assert_eq!(
+        location["physicalLocation"]["artifactLocation"]["uri"],
+        path.as_str()
+    );
+    assert_eq!(
+        location["physicalLocation"]["artifactLocation"]["uriBaseId"],
+        "SRCROOT"
+    );
+    assert_eq!(location["physicalLocation"]["region"]["startLine"], 3);
+    assert_eq!(location["logicalLocations"][0]["kind"], "commit");
+    assert_eq!(location["logicalLocations"][0]["name"], commit.as_str());
+    assert!(result["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("in the message of commit {}", &commit[..12])));
+    common::validate_sarif(repo.path(), &sarif);
+    let (_, jsonl, _) = run(repo.path(), &["git", "-f", "jsonl", "-q"]);
+    assert!(
+        jsonl
+            .lines()
+            .any(|l| l.contains("\"git_message\":\"commit\"")),
+        "{jsonl}"
+    );
+
+    // A baseline of today's findings holds the message's too.
+    let baseline = repo.path().join("baseline.json");
+    let (code, _, _) = run(
+        repo.path(),
+        &["git", "--write-baseline", baseline.to_str().unwrap()],
+    );
+    assert_eq!(code, 0);
+    let (code, findings) = json(&repo, &["git", "--baseline", baseline.to_str().unwrap()]);
+    assert_eq!((code, findings.len()), (0, 0), "{findings:?}");
+    // The ignore file takes its fingerprint like any other.
+    let message_print = findings_of(&repo)
+        .into_iter()
+        .find(|f| f["git_message"] == "commit")
+        .and_then(|f| f["fingerprint"].as_str().map(str::to_string))
+        .unwrap();
+    std::fs::write(
+        repo.path().join(".leakhoundignore"),
+        format!("{message_print} # rotated\n"),
+    )
+    .unwrap();
+    let (code, findings) = json(&repo, &["git"]);
+    let paths: Vec<&str> = findings.iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!((code, paths), (1, vec!["app.env"]));
+    std::fs::remove_file(repo.path().join(".leakhoundignore")).unwrap();
+    // A marker on the message's line allows it, as in a file.
+    commit_with_message(&repo, &format!("fixture {} # leakhound:allow", token(65)));
+    let (_, stdout, _) = run(repo.path(), &["git", "-f", "json", "-q"]);
+    let all: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let allowed: Vec<&Value> = all.iter().filter(|f| !f["suppressed"].is_null()).collect();
+    assert_eq!(allowed.len(), 1, "{all:?}");
+    assert_eq!(allowed[0]["suppressed"]["kind"], "inline");
+    assert_eq!(allowed[0]["git_message"], "commit");
+}
+
+/// Every finding of `git`, suppressed ones included.
+fn findings_of(repo: &Repo) -> Vec<Value> {
+    let (_, findings) = json(repo, &["git", "--include-suppressed", "--no-config"]);
+    findings
+}

@@ -256,3 +256,54 @@ fn an_artifact_inside_the_work_tree_is_scanned_once_as_an_artifact() {
         "the tree line says why: {stderr}"
     );
 }
+
+#[test]
+fn the_release_gate_scans_the_messages_of_the_commits_and_tag_it_ships() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("README.md"), "hi\n").unwrap();
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-q", "-m", &format!("old {}", token(70))]);
+    git(repo, &["tag", "-a", "v1.0.0", "-m", "one"]);
+    std::fs::write(repo.join("README.md"), "hi again\n").unwrap();
+    git(repo, &["add", "-A"]);
+    git(
+        repo,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            &format!("new\n\nwith {}\n", token(71)),
+        ],
+    );
+    git(
+        repo,
+        &[
+            "tag",
+            "-a",
+            "v1.1.0",
+            "-m",
+            &format!("Release\n{}\n", token(72)),
+        ],
+    );
+
+    let (code, stdout, stderr) = run(repo, &["release", "-f", "json"]);
+    assert_eq!(code, 1, "{stderr}");
+    let findings: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    let found: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["git_message"].as_str().unwrap(),
+                f["origin"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![("commit", "history"), ("tag", "history")],
+        "the new commit and the release tag, not the commit before v1.0.0: {findings:?}"
+    );
+    assert_eq!(findings[1]["tag"], "v1.1.0");
+}

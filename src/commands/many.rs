@@ -89,7 +89,8 @@ pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
     let mut commits = 0u64;
     for (i, listed) in repos.iter().enumerate() {
         let scanned = git_source::open(&listed.path).and_then(|repo| {
-            let history = pipeline::list_history(&repo, &selection, &progress, Some(&cache))?;
+            let history =
+                pipeline::list_history(&repo, &engine, &selection, &progress, Some(&cache))?;
             let count = history.commit_count() as u64;
             let (found, stats) =
                 pipeline::scan_history(&engine, &repo, history, &setup, &progress, Some(&cache));

@@ -12,10 +12,11 @@ use crate::finding::Finding;
 use crate::progress::Progress;
 use crate::rules::RuleSet;
 use crate::scan::cache::HistoryCache;
+use crate::scan::history::{CommitMessages, Messages};
 use crate::scan::{self, FileOptions, OnFile, Stats};
 use crate::source::fs::{self as fs_source, WalkOptions};
-use crate::source::git::{self as git_source, CommitSelection};
-use crate::source::git_history::{self, BlobReader, History};
+use crate::source::git::{self as git_source, CommitSelection, SelectedCommits};
+use crate::source::git_history::{self, BlobReader, History, OnCommit};
 use crate::source::{SkipReason, Skipped};
 
 /// Walks `paths` and scans each file as the walk finds it (`on_file` sees each file's
@@ -55,10 +56,12 @@ pub fn scan_tree(
     (findings, stats)
 }
 
-/// The commits of `selection` and the blobs they introduce, with what could not be listed.
+/// The commits of `selection` and the blobs they introduce, what their messages and their tags'
+/// messages hold, and what could not be listed.
 pub struct Listed {
     skipped: Vec<Skipped>,
     history: History,
+    messages: Messages,
 }
 
 impl Listed {
@@ -68,7 +71,8 @@ impl Listed {
     }
 }
 
-/// Builds the engine for a history scan while the history is listed: neither needs the other.
+/// Builds the engine for a history scan while the commits are selected (neither needs the
+/// other), then lists the history, scanning commit messages on the way.
 pub fn engine_and_history(
     repo: &Repository,
     rules: RuleSet,
@@ -77,7 +81,7 @@ pub fn engine_and_history(
     progress: &Progress,
     cache: Option<&HistoryCache>,
 ) -> Result<(Engine, Listed)> {
-    let (engine, listed) = std::thread::scope(|s| {
+    let (engine, selected) = std::thread::scope(|s| {
         let engine = s.spawn(|| {
             let options = EngineOptions {
                 input_bytes: u64::MAX,
@@ -85,35 +89,53 @@ pub fn engine_and_history(
             };
             Engine::with_options(rules, options)
         });
-        let listed = list_history(repo, selection, progress, cache);
+        let selected = git_source::select_commits(repo, selection);
         let engine = engine
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (engine, listed)
+        (engine, selected)
     });
-    Ok((engine?, listed?))
+    let engine = engine?;
+    let listed = list_selected(repo, &engine, selected?, progress, cache);
+    Ok((engine, listed))
 }
 
-/// Lists the commits of `selection` and the blobs they introduce.
+/// Lists the commits of `selection` and the blobs they introduce, scanning commit messages with
+/// `engine`.
 pub fn list_history(
     repo: &Repository,
+    engine: &Engine,
     selection: &CommitSelection,
     progress: &Progress,
     cache: Option<&HistoryCache>,
 ) -> Result<Listed> {
     let selected = git_source::select_commits(repo, selection)?;
+    Ok(list_selected(repo, engine, selected, progress, cache))
+}
+
+fn list_selected(
+    repo: &Repository,
+    engine: &Engine,
+    selected: SelectedCommits,
+    progress: &Progress,
+    cache: Option<&HistoryCache>,
+) -> Listed {
     progress.set_commits_total(selected.commits.len());
+    let commit_messages = CommitMessages::new(engine);
+    let on_commit = OnCommit {
+        done: &|n| progress.set_commits_done(n),
+        message: &|index, id, message| commit_messages.scan(index, id, message),
+    };
     let memory = cache.map(|c| c as &dyn git_history::CommitMemory);
-    let history = git_history::enumerate(
-        repo,
-        selected.commits,
-        &|n| progress.set_commits_done(n),
-        memory,
-    );
-    Ok(Listed {
+    let history = git_history::enumerate(repo, selected.commits, &on_commit, memory);
+    Listed {
         skipped: selected.skipped,
         history,
-    })
+        messages: Messages {
+            commits: commit_messages.into_findings(),
+            tags: selected.tags,
+        },
+    }
 }
 
 /// Scans a listed history: each blob once, findings attributed to commits.
@@ -130,10 +152,13 @@ pub fn scan_history(
         engine,
         repo,
         &listed.history,
-        &reader,
-        setup.archives.as_ref(),
+        listed.messages,
+        scan::history::Blobs {
+            reader: &reader,
+            archives: setup.archives.as_ref(),
+            cache,
+        },
         progress,
-        cache,
     );
     stats.skipped.extend(listed.skipped);
     stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));

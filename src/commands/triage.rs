@@ -150,7 +150,8 @@ fn history_fingerprints(
 ) -> Result<Vec<String>> {
     let repo = git_source::open(path)?;
     let progress = Progress::start(false);
-    let listed = pipeline::list_history(&repo, &CommitSelection::default(), &progress, None)?;
+    let listed =
+        pipeline::list_history(&repo, engine, &CommitSelection::default(), &progress, None)?;
     let (findings, _) = pipeline::scan_history(engine, &repo, listed, setup, &progress, None);
     Ok(findings.into_iter().map(|f| f.fingerprint).collect())
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use super::ReportContext;
-use crate::finding::Finding;
+use crate::finding::{Finding, GitMessage};
 use crate::source::Skipped;
 use crate::triage::Suppression;
 
@@ -36,6 +36,12 @@ struct Record<'a> {
     /// For a secret inside an archive: the member within the file (`path` is `file!member`).
     #[serde(skip_serializing_if = "Option::is_none")]
     archive_member: Option<&'a str>,
+    /// `commit` or `tag` for a secret in a git message (`path` is the message's pseudo-path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    git_message: Option<&'static str>,
+    /// The tag's name, for a secret in an annotated tag's message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tag: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,6 +80,11 @@ fn record<'a>(
         origin: f.origin,
         repository: f.repository.as_deref(),
         archive_member: f.member.as_deref(),
+        git_message: f.git_message.as_ref().map(GitMessage::kind),
+        tag: match &f.git_message {
+            Some(GitMessage::Tag { name, .. }) => Some(name),
+            _ => None,
+        },
         commit: c.map(|c| c.commit.as_str()),
         author: c.map(|c| c.author.as_str()),
         email: c.map(|c| c.email.as_str()),

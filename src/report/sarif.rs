@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use super::ReportContext;
-use crate::finding::{secret_line_hash, Finding};
+use crate::finding::{secret_line_hash, Finding, GitMessage};
 use crate::rules::{Rule, Severity};
 use crate::triage::{Suppression, SuppressionKind};
 
@@ -225,10 +225,44 @@ fn result(
         },
         "properties": properties,
     });
+    if let Some(message) = &f.git_message {
+        in_git_message(&mut r, f, message);
+    }
     if let Some(i) = rule_index {
         r["ruleIndex"] = json!(i);
     }
     r
+}
+
+/// A secret in a commit's or a tag's message: code scanning shows only results with a file
+/// location (and refuses URIs of other schemes), so the physical location stays the message's
+/// pseudo-path under `.git/` (relative, which no tracked file can be: shown, never confused with
+/// a file), and a logical location names the commit or the tag for tools that read them.
+fn in_git_message(r: &mut Value, f: &Finding, message: &GitMessage) {
+    let (kind, name, said) = match message {
+        GitMessage::Commit { id } => (
+            "commit",
+            id.as_str(),
+            format!("commit {}", &id[..id.len().min(12)]),
+        ),
+        GitMessage::Tag { name, .. } => ("tag", name.as_str(), format!("tag {name}")),
+    };
+    r["message"]["text"] = json!(format!(
+        "{} found{} in the message of {said}, at line {}. Rotate it: the message stays in the \
+         repository's history until the history is rewritten.",
+        f.rule_name,
+        encoded_note(f),
+        f.line
+    ));
+    r["locations"][0]["logicalLocations"] = json!([{
+        "kind": kind,
+        "name": name,
+        "fullyQualifiedName": format!("{kind} {name}"),
+    }]);
+    r["properties"]["gitMessage"] = json!(kind);
+    if let GitMessage::Tag { name, .. } = message {
+        r["properties"]["tag"] = json!(name);
+    }
 }
 
 /// A SARIF suppression: `inSource` for a marker in the file, `external` for the ignore file,
@@ -458,6 +492,7 @@ mod tests {
                             }),
                             origin: None,
                             repository: None,
+                            git_message: None,
                             member: None,
                             source_line: SourceLine::default(),
                             shares_line: false,

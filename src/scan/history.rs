@@ -9,9 +9,14 @@
 //! occurrence in one version is matched with the n-th occurrence in the others. `in_head` says
 //! whether HEAD's version of that same path still contains it: a secret that was removed, or that
 //! only ever lived on another branch, is `in_head: false` and still has to be rotated.
+//!
+//! Commit and annotated-tag messages are scanned too, each once: a finding in one is located by
+//! the message's pseudo-path ([`GitMessage::path`]) and attributed to its commit (a tag's: the
+//! commit it tags, with the tagger as author); there `in_head` says whether HEAD has the commit.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Mutex;
 
 use git2::{Oid, Repository};
 use rayon::prelude::*;
@@ -19,25 +24,147 @@ use rayon::prelude::*;
 use super::cache::{Clean, HistoryCache};
 use super::{archive_to_open, scan_archive, scan_bytes, Stats, Tally};
 use crate::engine::Engine;
-use crate::finding::{fingerprint, CommitInfo, Finding, Secret};
+use crate::finding::{fingerprint, CommitInfo, Finding, GitMessage, Secret};
 use crate::progress::Progress;
 use crate::source::archive::Limits;
 use crate::source::decode;
-use crate::source::git::commit_meta;
+use crate::source::git::{commit_meta, reachable_from_head, AnnotatedTag};
 use crate::source::git_history::{BlobReader, History};
 use crate::source::SkipReason;
 
-/// Scans every blob of `history` (the members of archives, with `archives`); `reader` reads
-/// from the same repository as `repo`.
+/// Secrets in commit messages, found while the history is listed: the message is at hand then,
+/// and is not kept. Each selected commit is listed once, so each message is scanned once.
+pub struct CommitMessages<'e> {
+    engine: &'e Engine,
+    /// (commit index, finding), in no particular order.
+    found: Mutex<Vec<(u32, Finding)>>,
+}
+
+impl<'e> CommitMessages<'e> {
+    pub fn new(engine: &'e Engine) -> CommitMessages<'e> {
+        CommitMessages {
+            engine,
+            found: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Scans the message of the commit `id`, the `index`-th of the history.
+    pub fn scan(&self, index: u32, id: Oid, message: &[u8]) {
+        let found = scan_message(
+            self.engine,
+            GitMessage::Commit { id: id.to_string() },
+            message,
+        );
+        if !found.is_empty() {
+            let mut all = self.found.lock().unwrap_or_else(|e| e.into_inner());
+            all.extend(found.into_iter().map(|f| (index, f)));
+        }
+    }
+
+    /// What was found: (commit index, finding).
+    pub fn into_findings(self) -> Vec<(u32, Finding)> {
+        self.found.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The findings in a message, known by the message's pseudo-path.
+fn scan_message(engine: &Engine, message: GitMessage, text: &[u8]) -> Vec<Finding> {
+    let mut found = scan_bytes(engine, &message.path(), text);
+    for f in &mut found {
+        f.git_message = Some(message.clone());
+    }
+    found
+}
+
+/// The messages' findings, with their commits (or their tags' commits) attributed: author (or
+/// tagger) and date, and whether HEAD has the commit.
+fn message_findings(
+    repo: &Repository,
+    history: &History,
+    engine: &Engine,
+    commit_messages: Vec<(u32, Finding)>,
+    tags: &[AnnotatedTag],
+) -> Vec<Finding> {
+    let tag_findings: Vec<(&AnnotatedTag, Finding)> = tags
+        .iter()
+        .flat_map(|tag| {
+            let message = GitMessage::Tag {
+                name: tag.name.clone(),
+                id: tag.id.to_string(),
+            };
+            scan_message(engine, message, &tag.message)
+                .into_iter()
+                .map(move |f| (tag, f))
+        })
+        .collect();
+    if commit_messages.is_empty() && tag_findings.is_empty() {
+        return Vec::new();
+    }
+    let in_head = reachable_from_head(repo, &history.boundary);
+    let mut findings = Vec::with_capacity(commit_messages.len() + tag_findings.len());
+    let mut metas = HashMap::new();
+    for (index, mut f) in commit_messages {
+        let oid = history.commits[index as usize];
+        let meta = metas
+            .entry(oid)
+            .or_insert_with(|| commit_meta(repo, oid).ok());
+        f.commit = Some(CommitInfo {
+            commit: oid.to_string(),
+            author: meta.as_ref().map(|m| m.author.clone()).unwrap_or_default(),
+            email: meta.as_ref().map(|m| m.email.clone()).unwrap_or_default(),
+            date: meta.as_ref().map(|m| m.date.clone()).unwrap_or_default(),
+            in_head: in_head.contains(&oid),
+            blob_count: 1,
+        });
+        findings.push(f);
+    }
+    for (tag, mut f) in tag_findings {
+        f.commit = tag.commit.map(|c| CommitInfo {
+            commit: c.to_string(),
+            author: tag.tagger.clone(),
+            email: tag.email.clone(),
+            date: tag.date.clone(),
+            in_head: in_head.contains(&c),
+            blob_count: 1,
+        });
+        findings.push(f);
+    }
+    findings
+}
+
+/// What a history scan reads besides blobs: the findings in commit messages (made while the
+/// history was listed, see [`CommitMessages`]) and the annotated tags whose messages to scan.
+#[derive(Debug, Default)]
+pub struct Messages {
+    pub commits: Vec<(u32, Finding)>,
+    pub tags: Vec<AnnotatedTag>,
+}
+
+/// How a history's blobs are read: the reader, the archive limits (`None`: archives are not
+/// opened) and the scan cache, if any, that knows which are clean.
+#[derive(Clone, Copy)]
+pub struct Blobs<'a> {
+    pub reader: &'a BlobReader,
+    pub archives: Option<&'a Limits>,
+    pub cache: Option<&'a HistoryCache>,
+}
+
+/// Scans every blob of `history` (the members of archives, with `archives`) and the tag
+/// messages of `messages`, and attributes what its commit messages held; `reader` reads from
+/// the same repository as `repo`.
 pub fn scan_history(
     engine: &Engine,
     repo: &Repository,
     history: &History,
-    reader: &BlobReader,
-    archives: Option<&Limits>,
+    messages: Messages,
+    blobs: Blobs<'_>,
     progress: &Progress,
-    cache: Option<&HistoryCache>,
 ) -> (Vec<Finding>, Stats) {
+    let Blobs {
+        reader,
+        archives,
+        cache,
+    } = blobs;
     let tally = Tally::new(history.skipped.clone());
     progress.set_blobs_total(history.blobs.len());
 
@@ -145,6 +272,13 @@ pub fn scan_history(
         });
         findings.push(f);
     }
+    findings.extend(message_findings(
+        repo,
+        history,
+        engine,
+        messages.commits,
+        &messages.tags,
+    ));
     tally.finish(&mut findings, Some(history.commits.len() as u64))
 }
 

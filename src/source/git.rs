@@ -137,8 +137,28 @@ pub struct CommitSelection {
 #[derive(Debug, Default)]
 pub struct SelectedCommits {
     pub commits: Vec<Oid>,
+    /// The annotated tags whose messages belong to the selection: those of selected commits
+    /// (and, when every ref is scanned, tags of trees and blobs too), each once.
+    pub tags: Vec<AnnotatedTag>,
     /// Refs that could not be followed, and where a shallow clone cuts the history.
     pub skipped: Vec<Skipped>,
+}
+
+/// An annotated tag, as a report names it, with its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnotatedTag {
+    pub id: Oid,
+    /// As the tag object records it (the ref's name when it records none).
+    pub name: String,
+    /// The commit it tags (through the tags it tags, if any); `None` for a tag of a tree or a
+    /// blob.
+    pub commit: Option<Oid>,
+    pub tagger: String,
+    pub email: String,
+    /// When it was tagged, RFC 3339 (empty when the tag records no tagger).
+    pub date: String,
+    /// The message, without the signature block of a signed tag.
+    pub message: Vec<u8>,
 }
 
 /// Lists the selected commits in topological order, parents first; commits that are not
@@ -177,7 +197,141 @@ pub fn select_commits(repo: &Repository, selection: &CommitSelection) -> Result<
     let hidden: Vec<Oid> = hidden.into_iter().map(|(_, oid)| oid).collect();
     add_grafted_history(repo, &mut commits, &hidden, &mut skipped)?;
     skipped.extend(shallow_boundary(repo, &commits));
-    Ok(SelectedCommits { commits, skipped })
+    let every_ref =
+        selection.refs.is_empty() && selection.since.is_none() && selection.range.is_none();
+    let tags = annotated_tags(
+        repo,
+        &commits.iter().copied().collect(),
+        every_ref,
+        &mut skipped,
+    )?;
+    Ok(SelectedCommits {
+        commits,
+        tags,
+        skipped,
+    })
+}
+
+/// How many tags of tags are followed before giving up (git itself stops at a handful).
+const TAG_DEPTH: usize = 32;
+
+/// The annotated tags that any ref leads to, each once, whose commit is `selected` (or, with
+/// `every_ref`, that tag something other than a commit).
+fn annotated_tags(
+    repo: &Repository,
+    selected: &HashSet<Oid>,
+    every_ref: bool,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<AnnotatedTag>> {
+    let odb = repo.odb().context("cannot read the object database")?;
+    let is = |oid: Oid, kind: git2::ObjectType| odb.read_header(oid).is_ok_and(|(_, k)| k == kind);
+    let mut seen = HashSet::new();
+    let mut tags = Vec::new();
+    let references = repo.references().context("cannot list the refs")?;
+    // A ref that cannot be read is reported by the walk, when it walks every ref.
+    for reference in references.flatten() {
+        let Some(mut target) = reference.target() else {
+            continue;
+        };
+        let ref_name = String::from_utf8_lossy(reference.shorthand_bytes()).into_owned();
+        // Peeled to the end, though a tag already seen through another ref is not taken again.
+        let mut chain = Vec::new();
+        let mut depth = 0;
+        while depth < TAG_DEPTH && is(target, git2::ObjectType::Tag) {
+            depth += 1;
+            let first_time = seen.insert(target);
+            match repo.find_tag(target) {
+                Ok(tag) => {
+                    if first_time {
+                        chain.push(annotated_tag(&tag, &ref_name));
+                    }
+                    target = tag.target_id();
+                }
+                Err(e) => {
+                    if first_time {
+                        let object = format!("tag {target}");
+                        let skip = super::git_history::object_skip(ref_name.clone(), &object, &e);
+                        skipped.push(skip);
+                    }
+                    break;
+                }
+            }
+        }
+        let commit = is(target, git2::ObjectType::Commit).then_some(target);
+        for mut tag in chain {
+            let wanted = match commit {
+                Some(c) => selected.contains(&c),
+                None => every_ref,
+            };
+            if wanted {
+                tag.commit = commit;
+                tags.push(tag);
+            }
+        }
+    }
+    tags.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    Ok(tags)
+}
+
+/// What a report says of `tag`, reached through the ref `ref_name`.
+fn annotated_tag(tag: &git2::Tag<'_>, ref_name: &str) -> AnnotatedTag {
+    let name = match tag.name_bytes() {
+        b"" => ref_name.to_string(),
+        name => String::from_utf8_lossy(name).into_owned(),
+    };
+    let (tagger, email, date) = match tag.tagger() {
+        Some(t) => (
+            String::from_utf8_lossy(t.name_bytes()).into_owned(),
+            String::from_utf8_lossy(t.email_bytes()).into_owned(),
+            rfc3339(t.when().seconds(), t.when().offset_minutes()),
+        ),
+        None => Default::default(),
+    };
+    AnnotatedTag {
+        id: tag.id(),
+        name,
+        commit: None,
+        tagger,
+        email,
+        date,
+        message: without_signature(tag.message_bytes().unwrap_or_default()).to_vec(),
+    }
+}
+
+/// A signed tag's message ends in its signature (PGP, SSH or X.509), which is not a secret but
+/// looks like a long base64 value: it is left out.
+fn without_signature(message: &[u8]) -> &[u8] {
+    const STARTS: [&[u8]; 3] = [
+        b"-----BEGIN PGP SIGNATURE-----",
+        b"-----BEGIN SSH SIGNATURE-----",
+        b"-----BEGIN SIGNED MESSAGE-----",
+    ];
+    let mut at = 0;
+    for line in message.split_inclusive(|&b| b == b'\n') {
+        if STARTS.iter().any(|s| line.starts_with(s)) {
+            return &message[..at];
+        }
+        at += line.len();
+    }
+    message
+}
+
+/// The commits reachable from HEAD, less what `hidden` reaches: with the commits a selection
+/// left out as `hidden`, every selected commit that HEAD has is among them.
+pub fn reachable_from_head(repo: &Repository, hidden: &[Oid]) -> HashSet<Oid> {
+    let Some(head) = repo.head().ok().and_then(|h| h.target()) else {
+        return HashSet::new();
+    };
+    let Ok(mut walk) = repo.revwalk() else {
+        return HashSet::new();
+    };
+    if walk.push(head).is_err() {
+        return HashSet::new();
+    }
+    for &h in hidden {
+        let _ = walk.hide(h);
+    }
+    walk.map_while(Result::ok).collect()
 }
 
 /// A walk in the order [`select_commits`] promises.
@@ -481,6 +635,17 @@ mod tests {
         assert_eq!(rfc3339(1_700_000_000, -330), "2023-11-14T16:43:20-05:30");
         assert_eq!(rfc3339(951_782_400, 0), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(-1, 0), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn signatures_are_not_part_of_a_tag_message() {
+        let signed = b"Release 1.0\n\ntoken here\n-----BEGIN PGP SIGNATURE-----\n\nabc\n-----END PGP SIGNATURE-----\n";
+        assert_eq!(without_signature(signed), b"Release 1.0\n\ntoken here\n");
+        assert_eq!(without_signature(b"plain\n"), b"plain\n");
+        assert_eq!(
+            without_signature(b"-----BEGIN SSH SIGNATURE-----\nx\n"),
+            b""
+        );
     }
 
     #[test]

@@ -71,8 +71,14 @@ pub struct History {
     pub skipped: Vec<Skipped>,
 }
 
-/// Lists the blobs that `commits` (parents before children) introduce. `on_commit` is told how
-/// many commits are done, for progress.
+/// What the tree walk hands on: how many commits are done (for progress), and each commit's
+/// message (which is at hand then, and is not kept) with the commit's index and id.
+pub struct OnCommit<'a> {
+    pub done: &'a (dyn Fn(usize) + Sync),
+    pub message: &'a (dyn Fn(u32, Oid, &[u8]) + Sync),
+}
+
+/// Lists the blobs that `commits` (parents before children) introduce, telling `on_commit`.
 ///
 /// Each commit is compared with its own parents only, so the commits are split into contiguous
 /// shards walked in parallel (each with its own repository handle), and the shards' results are
@@ -80,7 +86,7 @@ pub struct History {
 pub fn enumerate(
     repo: &Repository,
     commits: Vec<Oid>,
-    on_commit: &(dyn Fn(usize) + Sync),
+    on_commit: &OnCommit<'_>,
     memory: Option<&dyn CommitMemory>,
 ) -> History {
     let selected: HashSet<Oid> = commits.iter().copied().collect();
@@ -102,8 +108,8 @@ pub fn enumerate(
             };
             let mut walker = TreeWalker::new(&repo, &odb, &selected, memory);
             for (i, &oid) in chunk.iter().enumerate() {
-                walker.commit(oid, (first + i) as u32);
-                on_commit(done.fetch_add(1, Ordering::Relaxed) + 1);
+                walker.commit(oid, (first + i) as u32, on_commit.message);
+                (on_commit.done)(done.fetch_add(1, Ordering::Relaxed) + 1);
             }
             walker.shard
         })
@@ -257,17 +263,26 @@ impl<'r> TreeWalker<'r> {
         }
     }
 
-    fn commit(&mut self, oid: Oid, index: u32) {
+    fn commit(&mut self, oid: Oid, index: u32, on_message: &(dyn Fn(u32, Oid, &[u8]) + Sync)) {
         let Some(memory) = self.memory else {
-            return self.walk_commit(oid, index);
+            return self.walk_commit(oid, index, on_message);
         };
         if let Some(known) = memory.introduced(oid) {
+            // Messages are not remembered: a known commit's is read and scanned as in a cold
+            // scan (a commit object is small; its trees are what the cache spares).
+            match self.repo.find_commit(oid) {
+                Ok(c) => on_message(index, oid, c.message_raw_bytes()),
+                Err(e) => {
+                    let skip = object_skip(String::new(), &oid.to_string(), &e);
+                    return self.shard.skipped.push(skip);
+                }
+            }
             return self.replay(known, index);
         }
         let skips = self.shard.skipped.len();
         self.introduced.clear();
         self.rememberable = true;
-        self.walk_commit(oid, index);
+        self.walk_commit(oid, index, on_message);
         if !self.rememberable || self.shard.skipped.len() != skips {
             return;
         }
@@ -299,7 +314,7 @@ impl<'r> TreeWalker<'r> {
         }
     }
 
-    fn walk_commit(&mut self, oid: Oid, index: u32) {
+    fn walk_commit(&mut self, oid: Oid, index: u32, on_message: &(dyn Fn(u32, Oid, &[u8]) + Sync)) {
         let commit = match self.repo.find_commit(oid) {
             Ok(c) => c,
             Err(e) => {
@@ -309,6 +324,7 @@ impl<'r> TreeWalker<'r> {
                 return;
             }
         };
+        on_message(index, oid, commit.message_raw_bytes());
         let tree = commit.tree_id();
         self.commit_trees.insert(oid, tree);
         let parent_ids: Vec<Oid> = commit.parent_ids().collect();
