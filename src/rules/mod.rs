@@ -36,19 +36,20 @@ pub const DEFAULT_WINDOW_AFTER: usize = 256;
 pub enum RuleError {
     #[error("malformed rule file {path}: {message}")]
     Parse { path: String, message: String },
-    #[error("rule '{id}' in {path}: {message}")]
+    // An id is printed escaped: the error is one line whatever the file holds.
+    #[error("rule '{}' in {path}: {message}", .id.escape_debug())]
     Invalid {
         path: String,
         id: String,
         message: String,
     },
-    #[error("rule '{id}' in {path}: invalid regex: {message}")]
+    #[error("rule '{}' in {path}: invalid regex: {message}", .id.escape_debug())]
     Regex {
         path: String,
         id: String,
         message: String,
     },
-    #[error("rule id '{id}' is defined twice ({first} and {second})")]
+    #[error("rule id '{}' is defined twice ({first} and {second})", .id.escape_debug())]
     Duplicate {
         id: String,
         first: String,
