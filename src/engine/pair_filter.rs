@@ -90,13 +90,14 @@ impl PairFilter {
                 }
             }
         }
-        let mut table = PrefixTable::with_capacity(keywords.len());
+        let mut entries = Vec::with_capacity(keywords.len());
         for (bucket, members) in buckets.iter().enumerate() {
             for &k in members {
                 let prefix_len = bucket_prefix[bucket] as usize;
-                table.insert(bucket, pack(&keywords[k][..prefix_len]), k as u32);
+                entries.push((bucket, pack(&keywords[k][..prefix_len]), k as u32));
             }
         }
+        let table = PrefixTable::new(entries, |k| keywords[k as usize].len());
         // The vector pass gives every byte from 0x80 up the class of bytes in no keyword.
         let simd = avx512::available() && keywords.iter().all(|k| k.is_ascii());
         Some(PairFilter {
@@ -191,8 +192,15 @@ impl PairFilter {
             let Some(start) = (end + 1).checked_sub(prefix_len) else {
                 continue;
             };
-            let key = pack(&haystack[start..=end]);
-            for &k in self.table.get(bucket, key) {
+            let key = pack_ending_at(haystack, end, prefix_len);
+            let Some(slot) = self.table.get(bucket, key) else {
+                continue;
+            };
+            // A keyword no longer than the prefix is the prefix: found.
+            for &k in self.table.whole(slot) {
+                on_hit(k as usize, start..start + prefix_len);
+            }
+            for &k in self.table.longer(slot) {
                 let keyword = &self.keywords[k as usize];
                 if let Some(found) = haystack.get(start..start + keyword.len()) {
                     if found.eq_ignore_ascii_case(keyword) {
@@ -207,6 +215,33 @@ impl PairFilter {
 #[inline]
 fn pair_index(class: &[u8; 256], a: u8, b: u8) -> usize {
     (class[a as usize] as usize) << CLASS_BITS | class[b as usize] as usize
+}
+
+/// The `len` bytes (at most 8) that end at `end` (inclusive), as [`pack`] gives them: one
+/// unaligned load and a case fold of all eight lanes at once where 8 bytes end there.
+#[inline]
+fn pack_ending_at(haystack: &[u8], end: usize, len: usize) -> u64 {
+    let Some(word) = end
+        .checked_sub(7)
+        .and_then(|start| haystack.get(start..=end))
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+    else {
+        return pack(&haystack[end + 1 - len..=end]);
+    };
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = !LOW7;
+    let word = u64::from_be_bytes(word);
+    // Bytes 'A'..='Z' get 0x20 added (their high bit clear, at least 'A', at most 'Z').
+    let low = word & LOW7;
+    let at_least_a = low.wrapping_add(0x3F3F_3F3F_3F3F_3F3F) & HIGH;
+    let past_z = low.wrapping_add(0x2525_2525_2525_2525) & HIGH;
+    let upper = at_least_a & !past_z & !word & HIGH;
+    let folded = word | upper >> 2;
+    if len == 8 {
+        folded
+    } else {
+        folded & (u64::MAX >> (64 - 8 * len))
+    }
 }
 
 /// Up to 8 bytes, case-folded, as one number.
@@ -279,69 +314,122 @@ fn assign_buckets(keywords: &[Box<[u8]>]) -> Vec<Vec<usize>> {
     buckets
 }
 
-/// Open-addressing table from (bucket, packed prefix) to the keywords with that prefix.
+/// Open-addressing table from (bucket, packed prefix) to the keywords with that prefix, in
+/// flat arrays (it is read at every candidate: one slot, then one run of keyword numbers).
 #[derive(Debug, Clone)]
 struct PrefixTable {
-    slots: Vec<Option<Slot>>,
+    slots: Box<[Slot]>,
+    /// Each slot's keywords, those that are the whole prefix first.
+    members: Box<[u32]>,
     mask: usize,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Slot {
-    bucket: usize,
     prefix: u64,
-    keywords: Vec<u32>,
+    /// [`Slot::EMPTY`] for a free slot.
+    bucket: u32,
+    /// `members[first..first + whole]` are as long as the prefix, the rest up to `end` longer.
+    first: u32,
+    whole: u32,
+    end: u32,
+}
+
+impl Slot {
+    const EMPTY: u32 = u32::MAX;
 }
 
 impl PrefixTable {
-    fn with_capacity(entries: usize) -> PrefixTable {
-        let size = (entries * 2).next_power_of_two().max(16);
+    /// The table of `(bucket, prefix, keyword)` entries; `len_of(keyword)` says how long a
+    /// keyword is (a bucket's prefixes all have one length).
+    fn new(entries: Vec<(usize, u64, u32)>, len_of: impl Fn(u32) -> usize) -> PrefixTable {
+        let size = (entries.len() * 2).next_power_of_two().max(16);
+        let mask = size - 1;
+        let empty = Slot {
+            prefix: 0,
+            bucket: Slot::EMPTY,
+            first: 0,
+            whole: 0,
+            end: 0,
+        };
+        let mut slots = vec![empty; size];
+        // Each slot's keywords, gathered before they are laid out flat.
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); size];
+        let mut prefix_lens: Vec<usize> = vec![0; size];
+        for (bucket, prefix, keyword) in entries {
+            let mut index = slot_of(bucket, prefix, mask);
+            loop {
+                let slot = &mut slots[index];
+                if slot.bucket == Slot::EMPTY {
+                    slot.bucket = bucket as u32;
+                    slot.prefix = prefix;
+                } else if slot.bucket != bucket as u32 || slot.prefix != prefix {
+                    index = (index + 1) & mask;
+                    continue;
+                }
+                lists[index].push(keyword);
+                // Every keyword of a slot is at least as long as its prefix; the shortest is.
+                let len = len_of(keyword);
+                prefix_lens[index] = if prefix_lens[index] == 0 {
+                    len
+                } else {
+                    prefix_lens[index].min(len)
+                };
+                break;
+            }
+        }
+        let mut members = Vec::new();
+        for (index, list) in lists.iter_mut().enumerate() {
+            if list.is_empty() {
+                continue;
+            }
+            let prefix_len = (prefix_lens[index]).min(MAX_PREFIX);
+            list.sort_by_key(|&k| (len_of(k) > prefix_len, k));
+            let slot = &mut slots[index];
+            slot.first = members.len() as u32;
+            slot.whole = list.iter().filter(|&&k| len_of(k) <= prefix_len).count() as u32;
+            members.extend_from_slice(list);
+            slot.end = members.len() as u32;
+        }
         PrefixTable {
-            slots: vec![None; size],
-            mask: size - 1,
+            slots: slots.into_boxed_slice(),
+            members: members.into_boxed_slice(),
+            mask,
         }
     }
 
     #[inline]
-    fn slot_of(&self, bucket: usize, prefix: u64) -> usize {
-        let mixed = (prefix ^ bucket as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (mixed >> 40) as usize & self.mask
-    }
-
-    fn insert(&mut self, bucket: usize, prefix: u64, keyword: u32) {
-        let mut index = self.slot_of(bucket, prefix);
+    fn get(&self, bucket: usize, prefix: u64) -> Option<&Slot> {
+        let mut index = slot_of(bucket, prefix, self.mask);
         loop {
-            match &mut self.slots[index] {
-                Some(slot) if slot.bucket == bucket && slot.prefix == prefix => {
-                    slot.keywords.push(keyword);
-                    return;
-                }
-                Some(_) => index = (index + 1) & self.mask,
-                empty @ None => {
-                    *empty = Some(Slot {
-                        bucket,
-                        prefix,
-                        keywords: vec![keyword],
-                    });
-                    return;
-                }
+            let slot = &self.slots[index];
+            if slot.bucket == bucket as u32 && slot.prefix == prefix {
+                return Some(slot);
             }
+            if slot.bucket == Slot::EMPTY {
+                return None;
+            }
+            index = (index + 1) & self.mask;
         }
     }
 
+    /// The slot's keywords that are its whole prefix.
     #[inline]
-    fn get(&self, bucket: usize, prefix: u64) -> &[u32] {
-        let mut index = self.slot_of(bucket, prefix);
-        loop {
-            match &self.slots[index] {
-                Some(slot) if slot.bucket == bucket && slot.prefix == prefix => {
-                    return &slot.keywords
-                }
-                Some(_) => index = (index + 1) & self.mask,
-                None => return &[],
-            }
-        }
+    fn whole(&self, slot: &Slot) -> &[u32] {
+        &self.members[slot.first as usize..(slot.first + slot.whole) as usize]
     }
+
+    /// The slot's keywords that go on past its prefix.
+    #[inline]
+    fn longer(&self, slot: &Slot) -> &[u32] {
+        &self.members[(slot.first + slot.whole) as usize..slot.end as usize]
+    }
+}
+
+#[inline]
+fn slot_of(bucket: usize, prefix: u64, mask: usize) -> usize {
+    let mixed = (prefix ^ bucket as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (mixed >> 40) as usize & mask
 }
 
 /// The shift-or pass 64 pairs at a time with AVX-512: byte classes by a table permute, the
@@ -543,6 +631,20 @@ mod tests {
             .collect();
         hits.sort_by_key(|(k, r)| (r.start, r.end, *k));
         hits
+    }
+
+    #[test]
+    fn a_packed_word_folds_case_as_a_byte_loop() {
+        let bytes: Vec<u8> = (0..=255u8).chain(b"AZaz@[`{".iter().copied()).collect();
+        for end in 0..bytes.len() {
+            for len in 1..=MAX_PREFIX.min(end + 1) {
+                assert_eq!(
+                    pack_ending_at(&bytes, end, len),
+                    pack(&bytes[end + 1 - len..=end]),
+                    "{len} bytes ending at {end}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -25,11 +25,23 @@ pub struct Prefilter {
     main: Part,
     /// The gated keywords, searched around near-word hits only.
     gated: Option<Part>,
-    /// For a keyword of `main` (by local index), whether it is a near word.
-    is_near_word: Vec<bool>,
+    /// For each keyword of `main` (by local index), what a hit of it calls for: read at every
+    /// hit, so in one array.
+    main_hits: Vec<MainHit>,
     /// For keyword `i` (global index), the indexes of the rules that listed it (none for a
     /// near word that no rule lists as a keyword).
     rules_of_keyword: Vec<Vec<usize>>,
+}
+
+/// What a hit of a keyword of the main search calls for.
+#[derive(Debug, Clone, Copy)]
+struct MainHit {
+    /// The keyword's global index.
+    keyword: usize,
+    /// Whether it is a near word: a hit may open a region for the gated keywords.
+    near_word: bool,
+    /// Whether some rule lists it: a hit is reported.
+    listed: bool,
 }
 
 /// One search and the global index of each of its keywords.
@@ -101,7 +113,7 @@ struct ValueScan {
     seen: Seen,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum Seen {
     /// Nothing remembered.
     #[default]
@@ -134,50 +146,124 @@ impl ValueScan {
 
 /// Looks for a run from `resume` on (the bytes from `from` to `resume` are known to hold none,
 /// and `resume`, if past `from`, is no value byte).
+///
+/// Eight bytes at a time, as bit masks (a byte loop mispredicts at every run's end, and this
+/// runs after every near word). What the bytes hold decides it: the first run of at least
+/// [`VALUE_MIN`] bytes with a digit, unless a newline, or a byte of no value at or past the
+/// reach, comes first. A run that short never fits inside one word with a break at each end, so
+/// only the run carried into a word can qualify where it ends.
+#[inline(never)]
 fn scan_for_value(haystack: &[u8], from: usize, resume: usize) -> Seen {
-    let mut run = 0usize;
-    let mut digit = false;
     let reach = from.saturating_add(VALUE_REACH);
-    for (i, &b) in haystack.iter().enumerate().skip(resume) {
-        match VALUE_BYTE[b as usize] {
-            VALUE_OTHER => {
-                if b == b'\n' {
-                    return Seen::NoneToNewline(i);
-                }
-                if i >= reach {
-                    return Seen::NoneToByte(i);
-                }
-                run = 0;
-                digit = false;
+    // The run that reaches the current word: where it starts, and whether it has a digit.
+    let mut run_start = resume;
+    let mut run_digit = false;
+    let mut at = resume;
+    while at < haystack.len() {
+        let word = &haystack[at..haystack.len().min(at + 8)];
+        let Masks {
+            value,
+            digit,
+            newline,
+        } = Masks::of(word);
+        let valid = u8::MAX >> (8 - word.len());
+        if value == u8::MAX {
+            run_digit |= digit != 0;
+            at += 8;
+            if at - run_start >= VALUE_MIN && run_digit {
+                return Seen::RunAt(run_start);
             }
-            class => {
-                run += 1;
-                digit |= class == VALUE_DIGIT;
-                if run >= VALUE_MIN && digit {
-                    return Seen::RunAt(i + 1 - run);
-                }
-            }
+            continue;
         }
+        // The carried run ends at the first byte of no value (padding past the end included).
+        let ends = value.trailing_ones();
+        run_digit |= digit & low_bits(ends) != 0;
+        if at + ends as usize - run_start >= VALUE_MIN && run_digit {
+            return Seen::RunAt(run_start);
+        }
+        let past_reach = match reach.checked_sub(at) {
+            Some(lanes) if lanes < 8 => u8::MAX << lanes,
+            Some(_) => 0,
+            None => u8::MAX,
+        };
+        let stops = (newline | (!value & past_reach)) & valid;
+        if stops != 0 {
+            let stop = stops.trailing_zeros();
+            let i = at + stop as usize;
+            return if newline >> stop & 1 == 1 {
+                Seen::NoneToNewline(i)
+            } else {
+                Seen::NoneToByte(i)
+            };
+        }
+        if word.len() < 8 {
+            break;
+        }
+        // The run that the word's last bytes begin, carried into the next word.
+        let last_break = 7 - (!value).leading_zeros();
+        run_start = at + last_break as usize + 1;
+        run_digit = digit >> last_break >> 1 != 0;
+        at += 8;
     }
     Seen::NoneToNewline(haystack.len())
 }
 
-/// The classes of [`VALUE_BYTE`]: a byte that a value has no run of, a digit, another byte of a
-/// value (letters and `+/=_-`).
-const VALUE_OTHER: u8 = 0;
-const VALUE_DIGIT: u8 = 1;
-const VALUE_LETTER: u8 = 2;
+/// The lowest `n` bits of a byte.
+fn low_bits(n: u32) -> u8 {
+    (u8::MAX as u16 >> (8 - n.min(8))) as u8
+}
 
-/// [`value_follows`]'s class of each byte (a table: it runs after every near word).
+/// For up to 8 bytes, one bit each (bit `k` for byte `k`): which are value bytes (letters,
+/// digits, `+/=_-`), digits, newlines.
+struct Masks {
+    value: u8,
+    digit: u8,
+    newline: u8,
+}
+
+impl Masks {
+    #[inline]
+    fn of(bytes: &[u8]) -> Masks {
+        // Each byte's class bits in its own lane (a whole word unrolled, a short tail byte by
+        // byte), then bit `b` of every lane gathered into one byte by a multiplication.
+        let mut lanes = 0u64;
+        if let Ok(word) = <&[u8; 8]>::try_from(bytes) {
+            for (k, &b) in word.iter().enumerate() {
+                lanes |= (VALUE_BYTE[b as usize] as u64) << (8 * k);
+            }
+        } else {
+            for (k, &b) in bytes.iter().enumerate() {
+                lanes |= (VALUE_BYTE[b as usize] as u64) << (8 * k);
+            }
+        }
+        let gather = |bit: u32| {
+            ((lanes >> bit & 0x0101_0101_0101_0101).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+        };
+        Masks {
+            value: gather(0),
+            digit: gather(1),
+            newline: gather(2),
+        }
+    }
+}
+
+/// The class bits of [`VALUE_BYTE`].
+const VALUE: u8 = 1;
+const DIGIT: u8 = 2;
+const NEWLINE: u8 = 4;
+
+/// [`scan_for_value`]'s class of each byte (a table: it runs after every near word).
 static VALUE_BYTE: [u8; 256] = {
-    let mut class = [VALUE_OTHER; 256];
+    let mut class = [0; 256];
     let mut b = 0;
     while b < 256 {
         let byte = b as u8;
         if byte.is_ascii_digit() {
-            class[b] = VALUE_DIGIT;
+            class[b] = VALUE | DIGIT;
         } else if byte.is_ascii_alphabetic() || matches!(byte, b'+' | b'/' | b'=' | b'_' | b'-') {
-            class[b] = VALUE_LETTER;
+            class[b] = VALUE;
+        } else if byte == b'\n' {
+            class[b] = NEWLINE;
         }
         b += 1;
     }
@@ -288,10 +374,20 @@ impl Prefilter {
             // a search of every region and the regions are short.
             Some(Part::new(&split.gated, &mut gated)?)
         };
+        let main_hits = main
+            .global
+            .iter()
+            .zip(&split.is_near_word)
+            .map(|(&keyword, &near_word)| MainHit {
+                keyword,
+                near_word,
+                listed: !split.rules_of_keyword[keyword].is_empty(),
+            })
+            .collect();
         Ok(Prefilter {
             main,
             gated,
-            is_near_word: split.is_near_word,
+            main_hits,
             rules_of_keyword: split.rules_of_keyword,
         })
     }
@@ -332,17 +428,15 @@ impl Prefilter {
             .for_each(&haystack[search_from..search_to], |local, found| {
                 let start = search_from + found.start;
                 let end = search_from + found.end;
-                if self.is_near_word[local] && value_scan.follows(haystack, end) {
+                let hit = self.main_hits[local];
+                if hit.near_word && value_scan.follows(haystack, end) {
                     near.push(start.saturating_sub(gate_margin)..end.saturating_add(NEAR));
                 }
-                let keyword = self.main.global[local];
-                if (range.start..range.end).contains(&start)
-                    && !self.rules_of_keyword[keyword].is_empty()
-                {
+                if hit.listed && (range.start..range.end).contains(&start) {
                     on_hit(Hit {
                         start,
                         end,
-                        keyword,
+                        keyword: hit.keyword,
                     });
                 }
             });
@@ -535,6 +629,69 @@ mod tests {
         assert!(!follows(" = \"configuration_handler_value\""));
         let far = format!("={}5f1c2d3e4b5a69788796", " ".repeat(VALUE_REACH + 1));
         assert!(!follows(&far));
+    }
+
+    /// [`scan_for_value`] a byte at a time.
+    fn scan_bytewise(haystack: &[u8], from: usize, resume: usize) -> Seen {
+        let mut run = 0usize;
+        let mut digit = false;
+        let reach = from + VALUE_REACH;
+        for (i, &b) in haystack.iter().enumerate().skip(resume) {
+            if b.is_ascii_alphanumeric() || b"+/=_-".contains(&b) {
+                run += 1;
+                digit |= b.is_ascii_digit();
+                if run >= VALUE_MIN && digit {
+                    return Seen::RunAt(i + 1 - run);
+                }
+            } else if b == b'\n' {
+                return Seen::NoneToNewline(i);
+            } else if i >= reach {
+                return Seen::NoneToByte(i);
+            } else {
+                run = 0;
+                digit = false;
+            }
+        }
+        Seen::NoneToNewline(haystack.len())
+    }
+
+    #[test]
+    fn the_word_scan_finds_what_a_byte_scan_finds() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let len = next(300);
+            let alphabet: &[u8] = [
+                &b"aaaa1 \n=-"[..],
+                b"aaaaaaaaaaa1 ",
+                b"a1 ",
+                b"aaaaaaaaaaaaaaaaaaaaaaa5.",
+                b"Z9\xff\x80/+_\t\n",
+            ][next(5)];
+            let text: Vec<u8> = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            let from = next(len + 1);
+            // A resumed scan starts past `from` at a byte of no value.
+            let resume = (from..=len)
+                .nth(next(40))
+                .filter(|&r| {
+                    r == from
+                        || text
+                            .get(r)
+                            .is_none_or(|b| VALUE_BYTE[*b as usize] & VALUE == 0)
+                })
+                .unwrap_or(from);
+            assert_eq!(
+                scan_for_value(&text, from, resume),
+                scan_bytewise(&text, from, resume),
+                "from {from} resume {resume} in {:?}",
+                String::from_utf8_lossy(&text)
+            );
+        }
     }
 
     #[test]
