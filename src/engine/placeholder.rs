@@ -196,7 +196,24 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     {
         return true;
     }
-    is_mask(secret) || is_base64_of_prose(secret.trim_ascii())
+    is_mask(secret) || is_counting(lower) || is_base64_of_prose(secret.trim_ascii())
+}
+
+/// Counting in steps of one for three quarters of the value or more, in runs of four or more
+/// (`abcd1234defg5678`, `1234abcd5678efgh`): documentation samples. In a random token such a
+/// run turns up a few times in a hundred thousand values, and covers a handful of bytes.
+fn is_counting(lower: &[u8]) -> bool {
+    if lower.len() < 12 {
+        return false;
+    }
+    let counted: usize = lower
+        .chunk_by(|a, b| {
+            a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric() && b.wrapping_sub(*a) == 1
+        })
+        .map(<[u8]>::len)
+        .filter(|&n| n >= 4)
+        .sum();
+    counted * 4 >= lower.len() * 3
 }
 
 /// Base64 of a sentence (`dGhpcyBpcyBub3QgYSByZWFsIHZhbHVl`, "this is not a real value"): test
@@ -259,6 +276,10 @@ fn is_wrapped(s: &[u8]) -> bool {
 /// Masked or filler values: mostly one repeated character (`********`, `sk_live_XXXX...`,
 /// `xoxb-000000000000-...`), or too few distinct characters to be random.
 fn is_mask(s: &[u8]) -> bool {
+    if s.iter().all(|&b| b == b'*') {
+        // `https://***:***@proxy`, however short.
+        return true;
+    }
     let in_long_runs = runs(s).filter(|&n| n >= 4).sum::<usize>();
     if in_long_runs * 2 > s.len() {
         return true;
@@ -411,6 +432,9 @@ mod tests {
             "Zq{}x!Vr8{}",
             "s3cr3t{0}",
             "Pw{:>8}x",
+            "***",
+            "abcd1234defg5678",
+            "1234ABCD5678efgh",
         ] {
             assert!(
                 is_placeholder(p.as_bytes()),
@@ -433,6 +457,9 @@ mod tests {
             "private",
             "a{b}c{d}e9",
             "Kx{7Q!m2z",
+            "ghp_R4nd0mB0dyW1thD1g1tsAndL3tters0123",
+            "Tq8Wm3Zx6Lp2Vr",
+            "0x123pK5_VBqv.UQ3kJ4123_",
         ] {
             assert!(
                 !is_placeholder(s.as_bytes()),
