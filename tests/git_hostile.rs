@@ -456,3 +456,82 @@ fn a_blob_over_the_size_limit_is_skipped_with_its_reason_everywhere() {
     let (code, findings) = json_in(repo.path(), &["git", "--max-file-size", "2K"]);
     assert_eq!((code, findings.len()), (1, 1));
 }
+
+/// A main line where each commit merges a one-commit side branch: `merges` merges, written by
+/// `git fast-import` (seconds for 100k, where `git commit` would take many minutes). Side
+/// commit `secret_at` adds `key.env` holding `secret`.
+fn merge_ladder(repo: &Repo, merges: usize, secret_at: usize, secret: &str) {
+    use std::fmt::Write as _;
+    let mut stream = String::new();
+    let blob = |stream: &mut String, mark: usize, content: &str| {
+        let _ = write!(
+            stream,
+            "blob\nmark :{mark}\ndata {}\n{content}\n",
+            content.len()
+        );
+    };
+    blob(&mut stream, 1, "hello");
+    stream.push_str(
+        "commit refs/heads/main\nmark :2\ncommitter a <a@b.invalid> 1700000000 +0000\n\
+         data 4\nroot\nM 100644 :1 README\n\n",
+    );
+    let (mut mark, mut main) = (3, 2);
+    for i in 0..merges {
+        let (side, content, merge) = (mark, mark + 1, mark + 2);
+        mark += 3;
+        let (path, text) = if i == secret_at {
+            ("key.env".to_string(), format!("API_TOKEN={secret}"))
+        } else {
+            (format!("f{}", i % 100), format!("side {i}"))
+        };
+        blob(&mut stream, content, &text);
+        let t = 1_700_000_000 + 2 * i;
+        let _ = write!(
+            stream,
+            "commit refs/heads/side\nmark :{side}\ncommitter a <a@b.invalid> {} +0000\n\
+             data 4\nside\nfrom :{main}\nM 100644 :{content} {path}\n\n\
+             commit refs/heads/main\nmark :{merge}\ncommitter a <a@b.invalid> {} +0000\n\
+             data 5\nmerge\nfrom :{main}\nmerge :{side}\nM 100644 :{content} {path}\n\n",
+            t + 1,
+            t + 2
+        );
+        main = merge;
+    }
+    let mut child = repo
+        .git_command(&["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("git fast-import runs");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(stream.as_bytes()).expect("stream written");
+    }
+    assert!(child.wait().expect("fast-import ends").success());
+    repo.git(&["branch", "-D", "side"]);
+}
+
+#[test]
+fn a_graph_of_many_merges_is_walked_once_per_commit() {
+    // 100k merges with LEAKHOUND_MERGES=100000 (3.1 s and 121 MB in a release build); fewer by
+    // default, for a debug build under CI's time limit.
+    let merges: usize = std::env::var("LEAKHOUND_MERGES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000);
+    let repo = Repo::new();
+    let secret = token(49);
+    merge_ladder(&repo, merges, merges / 2, &secret);
+    let (code, stdout, stderr) = run(repo.path(), &["git", "--no-cache", "-f", "json"]);
+    assert_eq!(code, 1, "{stderr}");
+    let commits = 2 * merges + 1;
+    assert!(
+        stderr.contains(&format!("from {commits} commits")),
+        "every commit once: {stderr}"
+    );
+    let findings: Value = serde_json::from_str(&stdout).expect("a JSON report");
+    let findings = findings.as_array().expect("an array");
+    // Introduced once on the side branch, and kept by every merge after it: one finding.
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["path"], "key.env");
+}
