@@ -199,7 +199,7 @@ fn tail_mask(h: &[u8], from: usize) -> Masks {
 
 /// For each ASCII byte, bit 0: a base64 byte; bit 1: a quote, backtick or `>`, which a value
 /// may follow; bit 2: `%`; bit 3: `=` or `:`, which a value may follow after spaces; bit 4: a
-/// space.
+/// space; bit 5: a tab or line end (which may come between `>` and a value).
 const fn ascii_classes() -> [u8; 128] {
     let mut t = [0u8; 128];
     let mut i = 0;
@@ -209,6 +209,7 @@ const fn ascii_classes() -> [u8; 128] {
             b'"' | b'\'' | b'>' | b'`' => t[i] |= 2,
             b'=' | b':' => t[i] |= 8,
             b' ' => t[i] |= 16,
+            b'\t' | b'\n' | b'\r' => t[i] |= 32,
             _ => {}
         }
         if i as u8 == b'%' {
@@ -240,14 +241,17 @@ unsafe fn block_mask_avx512(block: &[u8]) -> Masks {
     let ascii = !_mm512_movepi8_mask(bytes);
     let classes = _mm512_maskz_permutex2var_epi8(ascii, low, bytes, high);
     let class = |bit: i8| _mm512_test_epi8_mask(classes, _mm512_set1_epi8(bit));
-    let (assign, space) = (class(8), class(16));
+    let (quote, assign, space) = (class(2), class(8), class(16));
     // A space counts only after `=`, `:` or another space: one after a word starts no value
     // (the first byte of the block is given the benefit of the doubt; `in_value_position`
-    // checks every start anyway).
+    // checks every start anyway). Any white space counts after `>` or more white space: an
+    // XML element's value may sit on a line of its own.
     let spaced = space & ((space | assign) << 1 | 1);
+    let white = space | class(32);
+    let indented = white & ((white | quote) << 1 | 1);
     Masks {
         base64: class(1),
-        before_value: class(2) | assign | spaced,
+        before_value: quote | assign | spaced | indented,
         percent: class(4),
     }
 }
@@ -329,16 +333,24 @@ fn consider_base64_run(h: &[u8], start: usize, known: usize, out: &mut Vec<Candi
     }
 }
 
-/// Right after a quote, `>` or backtick, or after `=`/`:` and optional spaces.
+/// Right after a quote, `>` or backtick, after `=`/`:` and optional spaces, or after `>` and
+/// white space (`<secret>\n    cGFzcw==\n</secret>`).
 fn in_value_position(h: &[u8], start: usize) -> bool {
-    let mut j = start;
-    while j > 0 && h[j - 1] == b' ' {
-        j -= 1;
-    }
+    let back_over = |set: &[u8]| {
+        let mut j = start;
+        while j > 0 && set.contains(&h[j - 1]) {
+            j -= 1;
+        }
+        j
+    };
+    let j = back_over(b" ");
     match j.checked_sub(1).map(|k| h[k]) {
-        Some(b'"' | b'\'' | b'>' | b'`') => j == start,
+        Some(b'"' | b'\'' | b'>' | b'`') if j == start => true,
         Some(b'=' | b':') => true,
-        _ => false,
+        _ => {
+            let j = back_over(b" \t\r\n");
+            j < start && j > 0 && h[j - 1] == b'>'
+        }
     }
 }
 
@@ -515,10 +527,16 @@ mod tests {
         for text in [
             format!("{{\"blob\": \"{v}\"}}"),
             format!("<value>{v}</value>"),
+            format!("<config>\n  <value>\n    {v}\n  </value>\n</config>"),
+            format!("<value>\r\n\t{v}\r\n</value>"),
         ] {
             let c = candidates(text.as_bytes());
             assert_eq!(c.len(), 1, "{text}");
+            assert_eq!(&text[c[0].span.clone()], v);
         }
+        // Indented code is not a value.
+        let code = format!("fn f() {{\n    {v}\n}}\nlet x = 1;\n    {v}\n");
+        assert!(candidates(code.as_bytes()).is_empty(), "{code}");
     }
 
     #[test]
@@ -663,9 +681,10 @@ mod tests {
             eprintln!("skipped: this processor has no AVX-512 VBMI");
             return;
         }
-        // Every byte once, then spaces after a word, after `=`, after `:` and after a space.
+        // Every byte once, then spaces after a word, after `=`, after `:` and after a space,
+        // and white space after `>` and after white space.
         let mut all: Vec<u8> = (0..=255u8).collect();
-        all.extend_from_slice(b"ab c= d: e  f \"g'h>i`j");
+        all.extend_from_slice(b"ab c= d: e  f \"g'h>i`j<k>\n\t l>\r\nm\tn");
         all.resize(all.len().next_multiple_of(64), b'x');
         for block in all.chunks(64) {
             // SAFETY: the features were checked above; each chunk has 64 bytes.
@@ -676,9 +695,12 @@ mod tests {
                     BASE64_BYTE[b as usize],
                     "byte {b}"
                 );
-                // A space counts after `=`, `:`, a space or at the block's start.
+                // A space counts after `=`, `:`, a space or at the block's start; any white
+                // space after white space, a quote or `>`.
+                let white_before = |i: usize| i == 0 || b" \t\r\n\"'>`".contains(&block[i - 1]);
                 let before = match b {
-                    b' ' => i == 0 || b"=: ".contains(&block[i - 1]),
+                    b' ' => white_before(i) || b"=:".contains(&block[i - 1]),
+                    b'\t' | b'\r' | b'\n' => white_before(i),
                     _ => b"\"'>`=:".contains(&b),
                 };
                 assert_eq!(masks.before_value >> i & 1 == 1, before, "byte {b} at {i}");
