@@ -315,8 +315,9 @@ pub struct GitArgs {
     #[arg(long, conflicts_with = "staged")]
     pub discover: bool,
 
-    /// With --repos-from or --discover: scan only shard K of N (K from 0), a partition by
-    /// repository name that N independent workers cover exactly once.
+    /// Scan only shard K of N (K from 0): N independent workers cover the scan exactly once,
+    /// and `leakhound merge` makes one report of theirs. With --repos-from or --discover, a
+    /// partition by repository name; of one repository, by path (each path's history whole).
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<(u64, u64)>,
 

@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod history;
+pub mod shard;
 pub mod staged;
 
 use std::ops::Range;

@@ -1,5 +1,6 @@
 //! End-to-end tests of scans of many repositories: `git --discover`, `git --repos-from`,
-//! `--shard K/N` and `merge`. The shards of a scan, merged, are the single run's report.
+//! `--shard K/N` and `merge`; and of one history split by path with `--shard K/N`. The shards
+//! of a scan, merged, are the single run's report.
 
 mod common;
 
@@ -147,8 +148,126 @@ fn a_listed_repository_that_cannot_be_opened_is_a_skip() {
         .iter()
         .all(|p| p.starts_with("service-2/") || p.starts_with("mirror-1.git/")));
     assert!(err.contains("[1/3] mirror-1.git"), "{err}");
-    // A shard without a list of repositories is an error, not a scan of everything.
-    let (code, _, err) = run(&org.join("service-2"), &["git", ".", "--shard", "0/2"]);
+    // A shard that is no shard is an error in one line.
+    let (code, _, err) = run(&org.join("service-2"), &["git", ".", "--shard", "2/2"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--repos-from or --discover"), "{err}");
+    assert!(err.contains("not a shard K/N"), "{err}");
+}
+
+/// `leakhound git ARGS` in `repo` as one run and as 4 shards merged, in json-report and in
+/// SARIF: the same report. Returns the single run's json-report.
+fn shards_of_one_history_merge_to_the_whole(repo: &Path, args: &[&str]) -> serde_json::Value {
+    let work = tempfile::tempdir().expect("tempdir");
+    let mut whole_report = serde_json::Value::Null;
+    for format in ["json-report", "sarif"] {
+        let mut all = vec!["git", "."];
+        all.extend_from_slice(args);
+        all.extend(["-q", "-f", format]);
+        let (code, whole, err) = run(repo, &all);
+        assert_eq!(code, 1, "{err}");
+        let mut shard_files = Vec::new();
+        let mut seen = 0;
+        for k in 0..4 {
+            let shard = format!("{k}/4");
+            let out = work.path().join(format!("shard-{k}.{format}"));
+            let out_arg = out.to_str().expect("utf-8 path").to_string();
+            let mut sharded = all.clone();
+            sharded.extend(["--shard", &shard, "-o", &out_arg]);
+            let (code, _, err) = run(repo, &sharded);
+            assert!(code == 0 || code == 1, "{err}");
+            if format == "json-report" {
+                let report = json(&std::fs::read_to_string(&out).expect("read"));
+                seen += report["findings"].as_array().map_or(0, Vec::len);
+            }
+            shard_files.push(out_arg);
+        }
+        let mut merge = vec!["merge"];
+        merge.extend(shard_files.iter().map(String::as_str));
+        let (code, merged, err) = run(repo, &merge);
+        assert_eq!(code, 1, "{err}");
+        let (whole, merged) = (json(&whole), json(&merged));
+        if format == "json-report" {
+            let found = whole["findings"].as_array().map_or(0, Vec::len);
+            assert_eq!(seen, found, "each finding in exactly one shard");
+            assert_eq!(without_elapsed(merged), without_elapsed(whole.clone()));
+            whole_report = whole;
+        } else {
+            assert_eq!(merged["runs"][0]["results"], whole["runs"][0]["results"]);
+            common::validate_sarif(work.path(), &serde_json::to_string(&merged).expect("json"));
+        }
+    }
+    whole_report
+}
+
+#[test]
+fn a_history_split_by_path_merges_to_the_single_run() {
+    let repo = common::Repo::new();
+    // A secret copied to many paths (one blob, paths in every shard), versions of a file that
+    // keep, change and drop a secret, and secrets in a commit and a tag message.
+    let shared = format!("GITHUB_TOKEN={}\n", token(60));
+    for i in 0..12 {
+        repo.write(&format!("copies/app-{i}.env"), &shared);
+    }
+    repo.write(
+        "config/db.env",
+        &format!("DB_PASSWORD=Winter{}!\n", token(61)),
+    );
+    repo.commit("copies and a database password");
+    for v in 0..4u64 {
+        repo.write(
+            "config/db.env",
+            &format!("DB_PASSWORD=Winter{}!\n", token(62 + v)),
+        );
+        repo.write(&format!("notes/{v}.md"), &format!("release {v}\n"));
+        repo.commit(&format!("rotate {v}"));
+    }
+    std::fs::remove_file(repo.path().join("copies/app-3.env")).expect("rm");
+    repo.commit(&format!("use the token {} instead", token(70)));
+    repo.git(&[
+        "tag",
+        "-a",
+        "v1",
+        "-m",
+        &format!("release key {}", token(71)),
+    ]);
+    let whole = shards_of_one_history_merge_to_the_whole(repo.path(), &["--no-cache"]);
+    let findings = whole["findings"].as_array().expect("findings");
+    assert!(findings.len() >= 12 + 5 + 2, "{whole}");
+    assert_eq!(whole["summary"]["commits"], 6, "{whole}");
+
+    // The shared synthetic corpus as a history, if it is here.
+    let generator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/gen_corpus.py");
+    if !generator.exists() {
+        eprintln!("../shared/corpus/gen_corpus.py not found: the corpus part skipped");
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let corpus = work.path().join("corpus");
+    let made = std::process::Command::new("python3")
+        .arg(&generator)
+        .arg("--out")
+        .arg(&corpus)
+        .args([
+            "--size-mb",
+            "1",
+            "--seed",
+            "21",
+            "--git",
+            "--commits",
+            "30",
+            "--no-stress",
+        ])
+        .output();
+    match made {
+        Ok(out) if out.status.success() => {}
+        _ => {
+            eprintln!("the corpus generator did not run: the corpus part skipped");
+            return;
+        }
+    }
+    let whole = shards_of_one_history_merge_to_the_whole(&corpus, &["--no-cache", "--no-config"]);
+    assert!(
+        whole["findings"].as_array().map_or(0, Vec::len) > 20,
+        "{whole}"
+    );
 }

@@ -17,7 +17,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use sha2::{Digest, Sha256};
 
 use super::setup::{self, Place};
 use super::{finish, open_output, pipeline, Finished, Outcome};
@@ -26,6 +25,7 @@ use crate::engine::{Engine, EngineOptions};
 use crate::finding::fingerprint;
 use crate::progress::Progress;
 use crate::scan::cache::{findings_key, HistoryCache};
+use crate::scan::shard::Shard;
 use crate::scan::Stats;
 use crate::source::git::{self as git_source, CommitSelection};
 use crate::source::{SkipReason, Skipped};
@@ -47,7 +47,8 @@ pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
         None => discover(&base)?,
     };
     if let Some((k, n)) = args.shard {
-        repos.retain(|r| shard_of(&r.name, n) == k);
+        let shard = Shard { index: k, count: n };
+        repos.retain(|r| shard.owns(&r.name));
     }
     let (rules, setup) = setup::prepare(
         report_args,
@@ -92,8 +93,15 @@ pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
             let history =
                 pipeline::list_history(&repo, &engine, &selection, &progress, Some(&cache))?;
             let count = history.commit_count() as u64;
-            let (found, stats) =
-                pipeline::scan_history(&engine, &repo, history, &setup, &progress, Some(&cache));
+            let (found, stats) = pipeline::scan_history(
+                &engine,
+                &repo,
+                history,
+                &setup,
+                &progress,
+                Some(&cache),
+                None,
+            );
             Ok((found, stats, count))
         });
         cache.absorb();
@@ -154,14 +162,6 @@ pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
     let outcome = finish(report_args, &setup, out, &finished);
     std::mem::forget(engine);
     outcome
-}
-
-/// The shard (of `n`) that the repository named `name` belongs to.
-pub fn shard_of(name: &str, n: u64) -> u64 {
-    let digest = Sha256::digest(name.as_bytes());
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(first) % n
 }
 
 /// The repositories `file` lists, one per line (blank lines and `#` comments left out), named as
@@ -231,22 +231,4 @@ pub fn discover(base: &Path) -> Result<Vec<Listed>> {
 fn is_repository(dir: &Path) -> bool {
     dir.join(".git").exists()
         || (dir.join("HEAD").is_file() && dir.join("objects").is_dir() && dir.join("refs").is_dir())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shards_partition_and_stay_put() {
-        let names: Vec<String> = (0..1000).map(|i| format!("org/repo-{i}")).collect();
-        let mut sizes = [0usize; 4];
-        for name in &names {
-            let shard = shard_of(name, 4);
-            assert_eq!(shard, shard_of(name, 4), "deterministic");
-            sizes[shard as usize] += 1;
-        }
-        assert_eq!(sizes.iter().sum::<usize>(), 1000);
-        assert!(sizes.iter().all(|&s| s > 200), "{sizes:?}");
-    }
 }

@@ -28,6 +28,7 @@ use crate::hook::{self, HookKind, Installed, Uninstalled};
 use crate::progress::Progress;
 use crate::report::{self, Format, ReportContext, Revision};
 use crate::scan::cache::HistoryCache;
+use crate::scan::shard::Shard;
 use crate::scan::{self, Stats};
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
@@ -68,9 +69,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Scan(args) => scan(&args),
         Command::Git(args) if args.staged => scan_staged(&args.repo, &args.report),
         Command::Git(args) if args.repos_from.is_some() || args.discover => many::scan_many(&args),
-        Command::Git(args) if args.shard.is_some() => {
-            bail!("--shard splits a scan of many repositories: give --repos-from or --discover")
-        }
         Command::Git(args) => scan_history(&args),
         Command::Merge(args) => merge::merge(&args.reports, args.output.as_deref()),
         Command::Release(args) => release::release(&args),
@@ -260,8 +258,16 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
     let (engine, listed) =
         pipeline::engine_and_history(&repo, rules, &setup, &selection, &progress, cache.as_ref())?;
     let listed_commits = listed.commit_count();
-    let (findings, mut stats) =
-        pipeline::scan_history(&engine, &repo, listed, &setup, &progress, cache.as_ref());
+    let shard = args.shard.map(|(index, count)| Shard { index, count });
+    let (findings, mut stats) = pipeline::scan_history(
+        &engine,
+        &repo,
+        listed,
+        &setup,
+        &progress,
+        cache.as_ref(),
+        shard,
+    );
     progress.finish();
     if let Some(cache) = cache {
         if !report_args.quiet {

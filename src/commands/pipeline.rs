@@ -13,6 +13,7 @@ use crate::progress::Progress;
 use crate::rules::RuleSet;
 use crate::scan::cache::HistoryCache;
 use crate::scan::history::{CommitMessages, Messages};
+use crate::scan::shard::Shard;
 use crate::scan::{self, FileOptions, OnFile, Stats};
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection, SelectedCommits};
@@ -138,7 +139,8 @@ fn list_selected(
     }
 }
 
-/// Scans a listed history: each blob once, findings attributed to commits.
+/// Scans a listed history: each blob once, findings attributed to commits; only the paths,
+/// commits and tags of `shard`, if given.
 pub fn scan_history(
     engine: &Engine,
     repo: &Repository,
@@ -146,6 +148,7 @@ pub fn scan_history(
     setup: &Setup,
     progress: &Progress,
     cache: Option<&HistoryCache>,
+    shard: Option<Shard>,
 ) -> (Vec<Finding>, Stats) {
     let reader = BlobReader::new(repo.path().to_path_buf(), setup.max_file_size);
     let (findings, mut stats) = scan::history::scan_history(
@@ -157,10 +160,14 @@ pub fn scan_history(
             reader: &reader,
             archives: setup.archives.as_ref(),
             cache,
+            shard,
         },
         progress,
     );
-    stats.skipped.extend(listed.skipped);
+    let listing_skips = listed.skipped.into_iter();
+    stats
+        .skipped
+        .extend(listing_skips.filter(|s| crate::scan::shard::owns(shard, &s.path)));
     stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     (findings, stats)
 }

@@ -42,7 +42,7 @@ pub fn release(args: &ReleaseArgs) -> Result<Outcome> {
         let (engine, listed) =
             pipeline::engine_and_history(&repo, rules, &setup, &selection, &progress, None)?;
         let (found, stats) =
-            pipeline::scan_history(&engine, &repo, listed, &setup, &progress, None);
+            pipeline::scan_history(&engine, &repo, listed, &setup, &progress, None, None);
         (engine, found, stats)
     } else {
         let engine = crate::engine::Engine::new(rules)?;

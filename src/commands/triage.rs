@@ -152,7 +152,7 @@ fn history_fingerprints(
     let progress = Progress::start(false);
     let listed =
         pipeline::list_history(&repo, engine, &CommitSelection::default(), &progress, None)?;
-    let (findings, _) = pipeline::scan_history(engine, &repo, listed, setup, &progress, None);
+    let (findings, _) = pipeline::scan_history(engine, &repo, listed, setup, &progress, None, None);
     Ok(findings.into_iter().map(|f| f.fingerprint).collect())
 }
 

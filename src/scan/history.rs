@@ -22,6 +22,7 @@ use git2::{Oid, Repository};
 use rayon::prelude::*;
 
 use super::cache::{Clean, HistoryCache};
+use super::shard::{self, Shard};
 use super::{archive_to_open, scan_archive, scan_bytes, Stats, Tally};
 use crate::engine::Engine;
 use crate::finding::{fingerprint, CommitInfo, Finding, GitMessage, Secret};
@@ -141,12 +142,14 @@ pub struct Messages {
 }
 
 /// How a history's blobs are read: the reader, the archive limits (`None`: archives are not
-/// opened) and the scan cache, if any, that knows which are clean.
+/// opened), the scan cache, if any, that knows which are clean, and the shard, if any, whose
+/// paths to scan (see [`super::shard`]).
 #[derive(Clone, Copy)]
 pub struct Blobs<'a> {
     pub reader: &'a BlobReader,
     pub archives: Option<&'a Limits>,
     pub cache: Option<&'a HistoryCache>,
+    pub shard: Option<Shard>,
 }
 
 /// Scans every blob of `history` (the members of archives, with `archives`) and the tag
@@ -164,9 +167,22 @@ pub fn scan_history(
         reader,
         archives,
         cache,
+        shard,
     } = blobs;
-    let tally = Tally::new(history.skipped.clone());
+    let owns_path = |path: u32| shard::owns(shard, &history.paths[path as usize]);
+    let listing_skips = history
+        .skipped
+        .iter()
+        .filter(|s| shard::owns(shard, &s.path));
+    let tally = Tally::new(listing_skips.cloned().collect());
     progress.set_blobs_total(history.blobs.len());
+    // The blobs this shard reads: those at one of its paths.
+    let ours: HashSet<Oid> = history
+        .blobs
+        .iter()
+        .filter(|b| b.appearances.iter().any(|a| owns_path(a.path)))
+        .map(|b| b.id)
+        .collect();
 
     // Each blob scanned once, named by the first path it appeared at; findings for its other
     // paths are copies with their own path and fingerprint.
@@ -174,6 +190,20 @@ pub fn scan_history(
         .blobs
         .par_iter()
         .filter_map(|blob| {
+            if !ours.contains(&blob.id) {
+                progress.blob_done(0);
+                return None;
+            }
+            // A blob counts (and its skip is said) in the shard of the path it is known by; a
+            // copy at a path of this shard is read all the same.
+            let counted_here = owns_path(blob.appearances[0].path);
+            let elsewhere;
+            let tally = if counted_here {
+                &tally
+            } else {
+                elsewhere = Tally::default();
+                &elsewhere
+            };
             if let Some(clean) = cache.and_then(|c| c.clean(blob.id)) {
                 // Scanned clean by an earlier run with the same rules and options.
                 progress.blob_done(clean.bytes);
@@ -221,14 +251,13 @@ pub fn scan_history(
         })
         .collect();
 
-    let groups = group_by_secret(history, &found);
+    let groups = group_by_secret(history, &found, &owns_path);
 
-    let scanned: HashSet<Oid> = history.blobs.iter().map(|b| b.id).collect();
     let mut contents = Contents {
         engine,
         reader,
         archives,
-        scanned: &scanned,
+        scanned: &ours,
         found: &found,
         extra: HashMap::new(),
     };
@@ -272,28 +301,44 @@ pub fn scan_history(
         });
         findings.push(f);
     }
+    // Each commit, its message and each tag counts in one shard.
+    let owns_commit = |index: u32| shard::owns(shard, &history.commits[index as usize].to_string());
+    let commit_messages = messages
+        .commits
+        .into_iter()
+        .filter(|(index, _)| owns_commit(*index))
+        .collect();
+    let tags: Vec<AnnotatedTag> = messages
+        .tags
+        .into_iter()
+        .filter(|t| shard::owns(shard, &t.name))
+        .collect();
     findings.extend(message_findings(
         repo,
         history,
         engine,
-        messages.commits,
-        &messages.tags,
+        commit_messages,
+        &tags,
     ));
-    tally.finish(&mut findings, Some(history.commits.len() as u64))
+    let commits = (0..history.commits.len() as u32)
+        .filter(|&i| owns_commit(i))
+        .count();
+    tally.finish(&mut findings, Some(commits as u64))
 }
 
-/// Findings of every blob at every path it appeared at, grouped by secret and path, each group
-/// keeping its earliest finding.
+/// Findings of every blob at every path it appeared at (that `owns_path`), grouped by secret
+/// and path, each group keeping its earliest finding.
 fn group_by_secret(
     history: &History,
     found: &HashMap<Oid, Vec<Finding>>,
+    owns_path: &dyn Fn(u32) -> bool,
 ) -> HashMap<GroupKey, Group> {
     let mut groups: HashMap<GroupKey, Group> = HashMap::new();
     for blob in &history.blobs {
         let Some(findings) = found.get(&blob.id) else {
             continue;
         };
-        for appearance in &blob.appearances {
+        for appearance in blob.appearances.iter().filter(|a| owns_path(a.path)) {
             let path = &history.paths[appearance.path as usize];
             // The n-th time a blob has the same secret is matched with the n-th time other
             // versions of the file have it.
