@@ -29,7 +29,9 @@ fn repository(dir: &Path) {
     )
     .expect("write");
     git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "-m", "feature"]);
+    // A commit message with a secret: a warm scan still reports it.
+    let message = format!("feature, deployed with GITHUB_TOKEN={}", token(98));
+    git(dir, &["commit", "-q", "-m", &message]);
     git(dir, &["checkout", "-q", "main"]);
     git(dir, &["merge", "-q", "--no-ff", "-m", "merge", "feature"]);
 }
@@ -68,6 +70,12 @@ fn a_warm_scan_reports_what_a_cold_one_does_and_reads_only_what_is_new() {
         cold["findings"].as_array().is_some_and(|f| f.len() >= 5),
         "{cold}"
     );
+    assert!(
+        cold["findings"].as_array().is_some_and(|f| f
+            .iter()
+            .any(|f| f["path"].as_str().is_some_and(|p| p.ends_with("/message")))),
+        "the commit message's secret: {cold}"
+    );
     let (first, _) = report(&repo, &["--cache", cache_arg]);
     assert_eq!(first, cold, "a first scan with a cache");
     let (warm, said) = report(&repo, &["--cache", cache_arg]);
@@ -102,7 +110,7 @@ fn a_warm_scan_reports_what_a_cold_one_does_and_reads_only_what_is_new() {
 
     // The cache holds ids and counts, never a secret.
     let mut secrets: Vec<String> = (0..12).step_by(3).map(token).collect();
-    secrets.extend([token(99), token(1234)]);
+    secrets.extend([token(98), token(99), token(1234)]);
     for entry in std::fs::read_dir(&cache).expect("cache dir") {
         let sub = entry.expect("entry").path();
         for file in std::fs::read_dir(&sub).expect("repo dir") {

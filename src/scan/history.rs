@@ -49,17 +49,20 @@ impl<'e> CommitMessages<'e> {
         }
     }
 
-    /// Scans the message of the commit `id`, the `index`-th of the history.
-    pub fn scan(&self, index: u32, id: Oid, message: &[u8]) {
+    /// Scans the message of the commit `id`, the `index`-th of the history; `true` if nothing
+    /// was found in it.
+    pub fn scan(&self, index: u32, id: Oid, message: &[u8]) -> bool {
         let found = scan_message(
             self.engine,
             GitMessage::Commit { id: id.to_string() },
             message,
         );
-        if !found.is_empty() {
-            let mut all = self.found.lock().unwrap_or_else(|e| e.into_inner());
-            all.extend(found.into_iter().map(|f| (index, f)));
+        if found.is_empty() {
+            return true;
         }
+        let mut all = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        all.extend(found.into_iter().map(|f| (index, f)));
+        false
     }
 
     /// What was found: (commit index, finding).

@@ -49,9 +49,14 @@ pub struct Introduced {
 
 /// A memory of what commits introduce, kept between runs (the scan cache): a commit it knows is
 /// not walked again. Only commits walked without a skip or a submodule are remembered.
+///
+/// It may also know which commits' messages were scanned clean (with the rules of this scan): a
+/// known commit whose message is clean is not read at all.
 pub trait CommitMemory: Sync {
     fn introduced(&self, commit: Oid) -> Option<&Introduced>;
     fn remember(&self, commit: Oid, introduced: Introduced);
+    fn message_clean(&self, commit: Oid) -> bool;
+    fn remember_clean_message(&self, commit: Oid);
 }
 
 /// What the selected commits introduced.
@@ -72,11 +77,15 @@ pub struct History {
 }
 
 /// What the tree walk hands on: how many commits are done (for progress), and each commit's
-/// message (which is at hand then, and is not kept) with the commit's index and id.
+/// message (which is at hand then, and is not kept) with the commit's index and id; `message`
+/// says whether the message is clean (nothing found in it).
 pub struct OnCommit<'a> {
     pub done: &'a (dyn Fn(usize) + Sync),
-    pub message: &'a (dyn Fn(u32, Oid, &[u8]) + Sync),
+    pub message: &'a OnMessage<'a>,
 }
+
+/// Scans a commit's message (index, id, text); `true` if nothing was found.
+pub type OnMessage<'a> = dyn Fn(u32, Oid, &[u8]) -> bool + Sync + 'a;
 
 /// Lists the blobs that `commits` (parents before children) introduce, telling `on_commit`.
 ///
@@ -263,18 +272,24 @@ impl<'r> TreeWalker<'r> {
         }
     }
 
-    fn commit(&mut self, oid: Oid, index: u32, on_message: &(dyn Fn(u32, Oid, &[u8]) + Sync)) {
+    fn commit(&mut self, oid: Oid, index: u32, on_message: &OnMessage<'_>) {
         let Some(memory) = self.memory else {
             return self.walk_commit(oid, index, on_message);
         };
         if let Some(known) = memory.introduced(oid) {
-            // Messages are not remembered: a known commit's is read and scanned as in a cold
-            // scan (a commit object is small; its trees are what the cache spares).
-            match self.repo.find_commit(oid) {
-                Ok(c) => on_message(index, oid, c.message_raw_bytes()),
-                Err(e) => {
-                    let skip = object_skip(String::new(), &oid.to_string(), &e);
-                    return self.shard.skipped.push(skip);
+            // A message found clean with these rules is not read again; another is read and
+            // scanned as in a cold scan.
+            if !memory.message_clean(oid) {
+                match self.repo.find_commit(oid) {
+                    Ok(c) => {
+                        if on_message(index, oid, c.message_raw_bytes()) {
+                            memory.remember_clean_message(oid);
+                        }
+                    }
+                    Err(e) => {
+                        let skip = object_skip(String::new(), &oid.to_string(), &e);
+                        return self.shard.skipped.push(skip);
+                    }
                 }
             }
             return self.replay(known, index);
@@ -314,7 +329,7 @@ impl<'r> TreeWalker<'r> {
         }
     }
 
-    fn walk_commit(&mut self, oid: Oid, index: u32, on_message: &(dyn Fn(u32, Oid, &[u8]) + Sync)) {
+    fn walk_commit(&mut self, oid: Oid, index: u32, on_message: &OnMessage<'_>) {
         let commit = match self.repo.find_commit(oid) {
             Ok(c) => c,
             Err(e) => {
@@ -324,7 +339,11 @@ impl<'r> TreeWalker<'r> {
                 return;
             }
         };
-        on_message(index, oid, commit.message_raw_bytes());
+        if on_message(index, oid, commit.message_raw_bytes()) {
+            if let Some(memory) = self.memory {
+                memory.remember_clean_message(oid);
+            }
+        }
         let tree = commit.tree_id();
         self.commit_trees.insert(oid, tree);
         let parent_ids: Vec<Oid> = commit.parent_ids().collect();
