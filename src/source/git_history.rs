@@ -418,7 +418,12 @@ impl<'r> TreeWalker<'r> {
             .iter()
             .filter_map(|&p| self.tree(p, prefix))
             .collect();
-        let entries = match parse_tree(raw.data()) {
+        // Entries wholly inside the bytes that the tree shares with its first parent are that
+        // parent's: neither is parsed (most commits change a few entries of large trees).
+        let shared = parent_raws
+            .first()
+            .map_or(0, |p| shared_entries_end(raw.data(), p.data()));
+        let entries = match parse_tree(&raw.data()[shared..]) {
             Ok(e) => e,
             Err(error) => {
                 let path = String::from_utf8_lossy(prefix).into_owned();
@@ -435,7 +440,11 @@ impl<'r> TreeWalker<'r> {
         // A damaged parent tree counts as empty: more is scanned, nothing is missed.
         let parent_entries: Vec<Vec<Entry<'_>>> = parent_raws
             .iter()
-            .map(|p| parse_tree(p.data()).unwrap_or_default())
+            .enumerate()
+            .map(|(i, p)| {
+                let from = if i == 0 { shared } else { 0 };
+                parse_tree(&p.data()[from..]).unwrap_or_default()
+            })
             .collect();
         let mut cursors = vec![0usize; parent_entries.len()];
         for entry in &entries {
@@ -528,6 +537,45 @@ impl Entry<'_> {
             })
             .then_with(|| self.name.len().cmp(&other.name.len()))
     }
+}
+
+/// Where the first entry of raw tree `a` ends that is not wholly inside the bytes `a` and `b`
+/// begin with (0 if none is). Both trees have their entries at the same offsets up to there:
+/// the same bytes parse the same way. A damaged tree stops the count where it goes wrong, and
+/// [`parse_tree`] then reports it.
+fn shared_entries_end(a: &[u8], b: &[u8]) -> usize {
+    const ID_LEN: usize = 20;
+    let common = common_prefix_len(a, b);
+    let mut at = 0;
+    while at < common {
+        let Some(nul) = memchr::memchr(0, &a[at..common]) else {
+            break;
+        };
+        let end = at + nul + 1 + ID_LEN;
+        if end > common {
+            break;
+        }
+        at = end;
+    }
+    at
+}
+
+/// How many bytes `a` and `b` begin with in common: 32 bytes at a time (a slice comparison is
+/// one `memcmp`), then byte by byte.
+fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
+    const CHUNK: usize = 32;
+    let whole = a
+        .chunks_exact(CHUNK)
+        .zip(b.chunks_exact(CHUNK))
+        .take_while(|(x, y)| x == y)
+        .count()
+        * CHUNK;
+    whole
+        + a[whole..]
+            .iter()
+            .zip(&b[whole..])
+            .take_while(|(x, y)| x == y)
+            .count()
 }
 
 /// Parses a raw tree: `<octal mode> <name>\0<20-byte id>`, repeated.
@@ -649,6 +697,38 @@ impl BlobReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trees_share_the_entries_of_their_common_bytes() {
+        // Ids full of zero bytes, and names that share a prefix.
+        let a: Vec<u8> = [
+            raw_entry("100644", "a.txt", 0),
+            raw_entry("40000", "lib", 7),
+            raw_entry("100644", "lib.rs", 0),
+            raw_entry("100644", "z", 3),
+        ]
+        .concat();
+        let mut b = a.clone();
+        // Change the third entry's id: the first two are shared.
+        let third = raw_entry("100644", "a.txt", 0).len() + raw_entry("40000", "lib", 7).len();
+        b[third + "100644 lib.rs\0".len() + 5] = 9;
+        assert_eq!(shared_entries_end(&a, &b), third);
+        assert_eq!(parse_tree(&a[third..]).expect("parses")[0].name, b"lib.rs");
+        // Identical trees share everything; a changed first byte shares nothing.
+        assert_eq!(shared_entries_end(&a, &a), a.len());
+        let mut c = a.clone();
+        c[0] = b'4';
+        assert_eq!(shared_entries_end(&a, &c), 0);
+        // A change inside a name cuts before that entry.
+        let mut d = a.clone();
+        d[third + 8] = b'X';
+        assert_eq!(shared_entries_end(&a, &d), third);
+        for len in 0..a.len() {
+            let p = common_prefix_len(&a[..len], &a);
+            assert_eq!(p, len);
+        }
+        assert_eq!(common_prefix_len(&a, &d), third + 8);
+    }
 
     fn raw_entry(mode: &str, name: &str, id: u8) -> Vec<u8> {
         let mut v = format!("{mode} {name}\0").into_bytes();
