@@ -51,67 +51,19 @@ fn shards_merged_are_the_single_run() {
     let org = dir.path().join("org");
     std::fs::create_dir(&org).expect("mkdir");
     organisation(&org);
-
-    for format in ["json-report", "sarif"] {
-        let (code, whole, err) = run(&org, &["git", ".", "--discover", "-q", "-f", format]);
-        assert_eq!(code, 1, "{err}");
-        let mut shard_files = Vec::new();
-        let mut seen = 0;
-        for k in 0..4 {
-            let shard = format!("{k}/4");
-            let out = dir.path().join(format!("shard-{k}.{format}"));
-            let out_arg = out.to_str().expect("utf-8 path").to_string();
-            let (code, _, err) = run(
-                &org,
-                &[
-                    "git",
-                    ".",
-                    "--discover",
-                    "--shard",
-                    &shard,
-                    "-q",
-                    "-f",
-                    format,
-                    "-o",
-                    &out_arg,
-                ],
-            );
-            assert!(code == 0 || code == 1, "{err}");
-            if format == "json-report" {
-                let report = json(&std::fs::read_to_string(&out).expect("read"));
-                seen += report["findings"].as_array().map_or(0, Vec::len);
-            }
-            shard_files.push(out_arg);
-        }
-        let mut args = vec!["merge"];
-        args.extend(shard_files.iter().map(String::as_str));
-        let (code, merged, err) = run(&org, &args);
-        assert_eq!(code, 1, "{err}");
-        let (whole, merged) = (json(&whole), json(&merged));
-        if format == "json-report" {
-            let found = whole["findings"].as_array().map_or(0, Vec::len);
-            assert!(found >= 8, "{whole}");
-            assert_eq!(seen, found, "each finding in exactly one shard");
-            let repos: std::collections::BTreeSet<&str> = whole["findings"]
-                .as_array()
-                .expect("findings")
-                .iter()
-                .filter_map(|f| f["repository"].as_str())
-                .collect();
-            assert!(
-                repos.contains("fork-of-0") && repos.contains("mirror-1.git"),
-                "{repos:?}"
-            );
-            assert_eq!(without_elapsed(merged), without_elapsed(whole));
-        } else {
-            assert_eq!(merged["runs"][0]["results"], whole["runs"][0]["results"]);
-            assert_eq!(
-                merged["runs"][0]["tool"]["driver"]["rules"],
-                whole["runs"][0]["tool"]["driver"]["rules"]
-            );
-            common::validate_sarif(dir.path(), &serde_json::to_string(&merged).expect("json"));
-        }
-    }
+    let whole = shards_merge_to_the_whole(&org, &["--discover"]);
+    let found = whole["findings"].as_array().map_or(0, Vec::len);
+    assert!(found >= 8, "{whole}");
+    let repos: std::collections::BTreeSet<&str> = whole["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["repository"].as_str())
+        .collect();
+    assert!(
+        repos.contains("fork-of-0") && repos.contains("mirror-1.git"),
+        "{repos:?}"
+    );
 }
 
 #[test]
@@ -154,9 +106,10 @@ fn a_listed_repository_that_cannot_be_opened_is_a_skip() {
     assert!(err.contains("not a shard K/N"), "{err}");
 }
 
-/// `leakhound git ARGS` in `repo` as one run and as 4 shards merged, in json-report and in
-/// SARIF: the same report. Returns the single run's json-report.
-fn shards_of_one_history_merge_to_the_whole(repo: &Path, args: &[&str]) -> serde_json::Value {
+/// `leakhound git . ARGS` in `repo` as one run and as 4 shards merged, in json-report and in
+/// SARIF: the same report, each finding in exactly one shard. Returns the single run's
+/// json-report.
+fn shards_merge_to_the_whole(repo: &Path, args: &[&str]) -> serde_json::Value {
     let work = tempfile::tempdir().expect("tempdir");
     let mut whole_report = serde_json::Value::Null;
     for format in ["json-report", "sarif"] {
@@ -193,6 +146,10 @@ fn shards_of_one_history_merge_to_the_whole(repo: &Path, args: &[&str]) -> serde
             whole_report = whole;
         } else {
             assert_eq!(merged["runs"][0]["results"], whole["runs"][0]["results"]);
+            assert_eq!(
+                merged["runs"][0]["tool"]["driver"]["rules"],
+                whole["runs"][0]["tool"]["driver"]["rules"]
+            );
             common::validate_sarif(work.path(), &serde_json::to_string(&merged).expect("json"));
         }
     }
@@ -230,7 +187,7 @@ fn a_history_split_by_path_merges_to_the_single_run() {
         "-m",
         &format!("release key {}", token(71)),
     ]);
-    let whole = shards_of_one_history_merge_to_the_whole(repo.path(), &["--no-cache"]);
+    let whole = shards_merge_to_the_whole(repo.path(), &["--no-cache"]);
     let findings = whole["findings"].as_array().expect("findings");
     assert!(findings.len() >= 12 + 5 + 2, "{whole}");
     assert_eq!(whole["summary"]["commits"], 6, "{whole}");
@@ -265,7 +222,7 @@ fn a_history_split_by_path_merges_to_the_single_run() {
             return;
         }
     }
-    let whole = shards_of_one_history_merge_to_the_whole(&corpus, &["--no-cache", "--no-config"]);
+    let whole = shards_merge_to_the_whole(&corpus, &["--no-cache", "--no-config"]);
     assert!(
         whole["findings"].as_array().map_or(0, Vec::len) > 20,
         "{whole}"

@@ -631,6 +631,16 @@ mod tests {
         assert!(!follows(&far));
     }
 
+    /// A seeded xorshift: each call a number below its argument.
+    fn numbers(mut state: u64) -> impl FnMut(usize) -> usize {
+        move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        }
+    }
+
     /// [`scan_for_value`] a byte at a time.
     fn scan_bytewise(haystack: &[u8], from: usize, resume: usize) -> Seen {
         let mut run = 0usize;
@@ -657,13 +667,7 @@ mod tests {
 
     #[test]
     fn the_word_scan_finds_what_a_byte_scan_finds() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = numbers(0x2545_f491_4f6c_dd1du64);
         for _ in 0..20_000 {
             let len = next(300);
             let alphabet: &[u8] = [
@@ -696,13 +700,7 @@ mod tests {
 
     #[test]
     fn a_remembered_value_scan_answers_as_a_fresh_one() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = numbers(0x9e37_79b9_7f4a_7c15u64);
         for _ in 0..2000 {
             let len = next(400);
             // Runs common, or rare enough that scans stop at the reach.

@@ -29,7 +29,7 @@ use crate::finding::{fingerprint, CommitInfo, Finding, GitMessage, Secret};
 use crate::progress::Progress;
 use crate::source::archive::Limits;
 use crate::source::decode;
-use crate::source::git::{commit_meta, reachable_from_head, AnnotatedTag};
+use crate::source::git::{commit_meta, reachable_from_head, AnnotatedTag, CommitMeta};
 use crate::source::git_history::{BlobReader, History};
 use crate::source::SkipReason;
 
@@ -109,17 +109,13 @@ fn message_findings(
     let mut metas = HashMap::new();
     for (index, mut f) in commit_messages {
         let oid = history.commits[index as usize];
-        let meta = metas
-            .entry(oid)
-            .or_insert_with(|| commit_meta(repo, oid).ok());
-        f.commit = Some(CommitInfo {
-            commit: oid.to_string(),
-            author: meta.as_ref().map(|m| m.author.clone()).unwrap_or_default(),
-            email: meta.as_ref().map(|m| m.email.clone()).unwrap_or_default(),
-            date: meta.as_ref().map(|m| m.date.clone()).unwrap_or_default(),
-            in_head: in_head.contains(&oid),
-            blob_count: 1,
-        });
+        f.commit = Some(commit_info(
+            repo,
+            &mut metas,
+            oid,
+            in_head.contains(&oid),
+            1,
+        ));
         findings.push(f);
     }
     for (tag, mut f) in tag_findings {
@@ -134,6 +130,28 @@ fn message_findings(
         findings.push(f);
     }
     findings
+}
+
+/// The commit a finding is attributed to: its author and date (read once per commit, kept in
+/// `metas`), whether HEAD has it, and how many blobs carry the finding.
+fn commit_info(
+    repo: &Repository,
+    metas: &mut HashMap<Oid, Option<CommitMeta>>,
+    oid: Oid,
+    in_head: bool,
+    blob_count: usize,
+) -> CommitInfo {
+    let meta = metas
+        .entry(oid)
+        .or_insert_with(|| commit_meta(repo, oid).ok());
+    CommitInfo {
+        commit: oid.to_string(),
+        author: meta.as_ref().map(|m| m.author.clone()).unwrap_or_default(),
+        email: meta.as_ref().map(|m| m.email.clone()).unwrap_or_default(),
+        date: meta.as_ref().map(|m| m.date.clone()).unwrap_or_default(),
+        in_head,
+        blob_count,
+    }
 }
 
 /// What a history scan reads besides blobs: the findings in commit messages (made while the
@@ -291,17 +309,7 @@ pub fn scan_history(
         let in_head = head.has(&mut contents, &key, path);
         let mut f = group.finding;
         let oid = history.commits[group.commit as usize];
-        let meta = metas
-            .entry(oid)
-            .or_insert_with(|| commit_meta(repo, oid).ok());
-        f.commit = Some(CommitInfo {
-            commit: oid.to_string(),
-            author: meta.as_ref().map(|m| m.author.clone()).unwrap_or_default(),
-            email: meta.as_ref().map(|m| m.email.clone()).unwrap_or_default(),
-            date: meta.as_ref().map(|m| m.date.clone()).unwrap_or_default(),
-            in_head,
-            blob_count: group.blobs,
-        });
+        f.commit = Some(commit_info(repo, &mut metas, oid, in_head, group.blobs));
         findings.push(f);
     }
     // Each commit, its message and each tag counts in one shard.
