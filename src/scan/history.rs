@@ -190,7 +190,12 @@ pub fn scan_history(
         cache,
         shard,
     } = blobs;
-    let owns_path = |path: u32| shard::owns(shard, &history.paths[path as usize]);
+    // Which paths are this shard's: each path hashed once, not at every appearance.
+    let owned_paths: Vec<bool> = match shard {
+        Some(s) => history.paths.iter().map(|p| s.owns(p)).collect(),
+        None => Vec::new(),
+    };
+    let owns_path = |path: u32| shard.is_none() || owned_paths[path as usize];
     let listing_skips = history
         .skipped
         .iter()
@@ -313,7 +318,8 @@ pub fn scan_history(
         findings.push(f);
     }
     // Each commit, its message and each tag counts in one shard.
-    let owns_commit = |index: u32| shard::owns(shard, &history.commits[index as usize].to_string());
+    let owns_commit =
+        |index: u32| shard.is_none_or(|s| s.owns(&history.commits[index as usize].to_string()));
     let commit_messages = messages
         .commits
         .into_iter()
@@ -331,9 +337,12 @@ pub fn scan_history(
         commit_messages,
         &tags,
     ));
-    let commits = (0..history.commits.len() as u32)
-        .filter(|&i| owns_commit(i))
-        .count();
+    let commits = match shard {
+        Some(_) => (0..history.commits.len() as u32)
+            .filter(|&i| owns_commit(i))
+            .count(),
+        None => history.commits.len(),
+    };
     tally.finish(&mut findings, Some(commits as u64))
 }
 
