@@ -94,10 +94,11 @@ impl PairFilter {
         for (bucket, members) in buckets.iter().enumerate() {
             for &k in members {
                 let prefix_len = bucket_prefix[bucket] as usize;
-                entries.push((bucket, pack(&keywords[k][..prefix_len]), k as u32));
+                let whole = keywords[k].len() == prefix_len;
+                entries.push((bucket, pack(&keywords[k][..prefix_len]), k as u32, whole));
             }
         }
-        let table = PrefixTable::new(entries, |k| keywords[k as usize].len());
+        let table = PrefixTable::new(entries);
         // The vector pass gives every byte from 0x80 up the class of bytes in no keyword.
         let simd = avx512::available() && keywords.iter().all(|k| k.is_ascii());
         Some(PairFilter {
@@ -340,9 +341,9 @@ impl Slot {
 }
 
 impl PrefixTable {
-    /// The table of `(bucket, prefix, keyword)` entries; `len_of(keyword)` says how long a
-    /// keyword is (a bucket's prefixes all have one length).
-    fn new(entries: Vec<(usize, u64, u32)>, len_of: impl Fn(u32) -> usize) -> PrefixTable {
+    /// The table of `(bucket, prefix, keyword, whole)` entries, `whole` when the keyword is
+    /// its prefix.
+    fn new(entries: Vec<(usize, u64, u32, bool)>) -> PrefixTable {
         let size = (entries.len() * 2).next_power_of_two().max(16);
         let mask = size - 1;
         let empty = Slot {
@@ -353,10 +354,9 @@ impl PrefixTable {
             end: 0,
         };
         let mut slots = vec![empty; size];
-        // Each slot's keywords, gathered before they are laid out flat.
-        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); size];
-        let mut prefix_lens: Vec<usize> = vec![0; size];
-        for (bucket, prefix, keyword) in entries {
+        // Each slot's keywords (whole ones marked), gathered before they are laid out flat.
+        let mut lists: Vec<Vec<(bool, u32)>> = vec![Vec::new(); size];
+        for (bucket, prefix, keyword, whole) in entries {
             let mut index = slot_of(bucket, prefix, mask);
             loop {
                 let slot = &mut slots[index];
@@ -367,28 +367,17 @@ impl PrefixTable {
                     index = (index + 1) & mask;
                     continue;
                 }
-                lists[index].push(keyword);
-                // Every keyword of a slot is at least as long as its prefix; the shortest is.
-                let len = len_of(keyword);
-                prefix_lens[index] = if prefix_lens[index] == 0 {
-                    len
-                } else {
-                    prefix_lens[index].min(len)
-                };
+                // Whole keywords sort first.
+                lists[index].push((!whole, keyword));
                 break;
             }
         }
         let mut members = Vec::new();
-        for (index, list) in lists.iter_mut().enumerate() {
-            if list.is_empty() {
-                continue;
-            }
-            let prefix_len = (prefix_lens[index]).min(MAX_PREFIX);
-            list.sort_by_key(|&k| (len_of(k) > prefix_len, k));
-            let slot = &mut slots[index];
+        for (slot, list) in slots.iter_mut().zip(&mut lists) {
+            list.sort_unstable();
             slot.first = members.len() as u32;
-            slot.whole = list.iter().filter(|&&k| len_of(k) <= prefix_len).count() as u32;
-            members.extend_from_slice(list);
+            slot.whole = list.iter().filter(|(longer, _)| !longer).count() as u32;
+            members.extend(list.iter().map(|&(_, k)| k));
             slot.end = members.len() as u32;
         }
         PrefixTable {

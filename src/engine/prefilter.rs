@@ -152,7 +152,6 @@ impl ValueScan {
 /// [`VALUE_MIN`] bytes with a digit, unless a newline, or a byte of no value at or past the
 /// reach, comes first. A run that short never fits inside one word with a break at each end, so
 /// only the run carried into a word can qualify where it ends.
-#[inline(never)]
 fn scan_for_value(haystack: &[u8], from: usize, resume: usize) -> Seen {
     let reach = from.saturating_add(VALUE_REACH);
     // The run that reaches the current word: where it starts, and whether it has a digit.
