@@ -9,13 +9,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn generator() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/gen_corpus.py");
-    path.exists().then_some(path)
-}
 
 /// The planted secrets worth searching for: every value a scanner must or may report, long
 /// enough not to occur by chance in help text (SNMP's `public` and `private` do).
@@ -78,37 +73,21 @@ fn leaked<'s>(run: &Run, secrets: &'s [String]) -> Vec<&'s str> {
 
 #[test]
 fn no_command_or_format_writes_a_planted_secret() {
-    let Some(generator) = generator() else {
-        eprintln!("../shared/corpus/gen_corpus.py not found: audit skipped");
-        return;
-    };
     let work = tempfile::tempdir().expect("tempdir");
     let corpus = work.path().join("corpus");
-    let truth = work.path().join("corpus.truth.jsonl");
-    let made = Command::new("python3")
-        .arg(&generator)
-        .args(["--out"])
-        .arg(&corpus)
-        .args([
-            "--size-mb",
-            "0.5",
-            "--seed",
-            "13",
-            "--git",
-            "--commits",
-            "10",
-            "--no-stress",
-        ])
-        .arg("--truth")
-        .arg(&truth)
-        .output();
-    match made {
-        Ok(out) if out.status.success() => {}
-        _ => {
-            eprintln!("python3 could not run the corpus generator: audit skipped");
-            return;
-        }
-    }
+    let args = [
+        "--size-mb",
+        "0.5",
+        "--seed",
+        "13",
+        "--git",
+        "--commits",
+        "10",
+        "--no-stress",
+    ];
+    let Some(truth) = common::generate_corpus(&corpus, &args, "audit") else {
+        return;
+    };
     let secrets = planted(&truth);
     assert!(
         secrets.len() > 15,

@@ -193,34 +193,20 @@ fn a_history_split_by_path_merges_to_the_single_run() {
     assert_eq!(whole["summary"]["commits"], 6, "{whole}");
 
     // The shared synthetic corpus as a history, if it is here.
-    let generator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/gen_corpus.py");
-    if !generator.exists() {
-        eprintln!("../shared/corpus/gen_corpus.py not found: the corpus part skipped");
-        return;
-    }
     let work = tempfile::tempdir().expect("tempdir");
     let corpus = work.path().join("corpus");
-    let made = std::process::Command::new("python3")
-        .arg(&generator)
-        .arg("--out")
-        .arg(&corpus)
-        .args([
-            "--size-mb",
-            "1",
-            "--seed",
-            "21",
-            "--git",
-            "--commits",
-            "30",
-            "--no-stress",
-        ])
-        .output();
-    match made {
-        Ok(out) if out.status.success() => {}
-        _ => {
-            eprintln!("the corpus generator did not run: the corpus part skipped");
-            return;
-        }
+    let args = [
+        "--size-mb",
+        "1",
+        "--seed",
+        "21",
+        "--git",
+        "--commits",
+        "30",
+        "--no-stress",
+    ];
+    if common::generate_corpus(&corpus, &args, "the corpus part").is_none() {
+        return;
     }
     let whole = shards_merge_to_the_whole(&corpus, &["--no-cache", "--no-config"]);
     assert!(

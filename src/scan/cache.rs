@@ -12,9 +12,11 @@
 //!   a changed rule or option starts that part afresh and nothing else.
 //! - **Which commit messages are clean**, under the same key: a known commit with a clean
 //!   message is not even read (on a history of 85k commits, reading them again for their
-//!   messages was half of a warm scan). A blob with findings is
-//!   not kept: it is scanned again (there are few), so findings are exactly those of a cold scan
-//!   and the cache never holds a secret, nor where one is.
+//!   messages was half of a warm scan).
+//!
+//! A blob or message with findings is not kept: it is scanned again (there are few), so
+//! findings are exactly those of a cold scan and the cache never holds a secret, nor where one
+//! is.
 //!
 //! The store is a file of ours per fact: the whole cache is read once at the start and written
 //! once at the end (to a temporary file, then renamed), which needs no database — a sorted table

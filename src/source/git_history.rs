@@ -541,8 +541,9 @@ impl Entry<'_> {
 
 /// Where the first entry of raw tree `a` ends that is not wholly inside the bytes `a` and `b`
 /// begin with (0 if none is). Both trees have their entries at the same offsets up to there:
-/// the same bytes parse the same way. A damaged tree stops the count where it goes wrong, and
-/// [`parse_tree`] then reports it.
+/// the same bytes parse the same way. Damage inside the shared bytes is the parent's too, and
+/// is reported where the parent's tree is walked; damage past them stops the count, and
+/// [`parse_tree`] reports it here.
 fn shared_entries_end(a: &[u8], b: &[u8]) -> usize {
     const ID_LEN: usize = 20;
     let common = common_prefix_len(a, b);

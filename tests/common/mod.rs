@@ -12,6 +12,34 @@ use tempfile::TempDir;
 #[allow(dead_code)]
 pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
+/// Runs the shared corpus generator (`../shared/corpus/gen_corpus.py`) with `args` to write a
+/// corpus at `out`, its ground truth at `out.truth.jsonl`. `None`, with a message naming
+/// `what` is skipped, where the generator or `python3` is missing or fails.
+#[allow(dead_code)]
+pub fn generate_corpus(out: &Path, args: &[&str], what: &str) -> Option<PathBuf> {
+    let generator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/gen_corpus.py");
+    if !generator.exists() {
+        eprintln!("../shared/corpus/gen_corpus.py not found: {what} skipped");
+        return None;
+    }
+    let truth = PathBuf::from(format!("{}.truth.jsonl", out.display()));
+    let made = std::process::Command::new("python3")
+        .arg(&generator)
+        .arg("--out")
+        .arg(out)
+        .arg("--truth")
+        .arg(&truth)
+        .args(args)
+        .output();
+    match made {
+        Ok(result) if result.status.success() => Some(truth),
+        _ => {
+            eprintln!("python3 could not run the corpus generator: {what} skipped");
+            None
+        }
+    }
+}
+
 /// A fake GitHub token (`ghp_` + 36 alphanumerics) that differs per seed.
 #[allow(dead_code)]
 pub fn token(seed: u64) -> String {
