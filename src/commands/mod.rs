@@ -336,7 +336,7 @@ fn scan_staged(path: &Path, report_args: &ReportArgs) -> Result<Outcome> {
         &Place::repository(&git_source::root_dir(&repo)),
     )?;
     let changes = staged::staged_changes(&repo)?;
-    let reader = BlobReader::new(repo.path().to_path_buf(), setup.max_file_size);
+    let reader = BlobReader::new(&repo, setup.max_file_size);
     // The hook's input is usually a few kilobytes: pick the engine that is quickest to build.
     let staged_bytes: u64 = reader
         .with_odb(|odb| {

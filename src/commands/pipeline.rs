@@ -150,7 +150,7 @@ pub fn scan_history(
     cache: Option<&HistoryCache>,
     shard: Option<Shard>,
 ) -> (Vec<Finding>, Stats) {
-    let reader = BlobReader::new(repo.path().to_path_buf(), setup.max_file_size);
+    let reader = BlobReader::new(repo, setup.max_file_size);
     let (findings, mut stats) = scan::history::scan_history(
         engine,
         repo,

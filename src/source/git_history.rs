@@ -9,8 +9,11 @@
 //! [`super::git::select_commits`]) that put it there: a blob is read and scanned once however
 //! many commits and paths contain it.
 //!
-//! Reading is done by [`BlobReader`], which lends each scanning thread its own repository handle
-//! (a `git2::Repository` is not `Sync`) and hands out libgit2's buffer without copying it.
+//! Objects are read through [`super::objects`], newest first: each shard of commits is walked
+//! from its newest commit down, and a file's versions are read newest first, because git's
+//! packs store an older version as a delta of a newer one (the newer is then in the reader's
+//! cache of delta bases when the older is read). [`BlobReader`] lends each scanning thread its
+//! own reader.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -19,6 +22,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use git2::{ErrorCode, Odb, OdbObject, Oid, Repository};
+
+use super::objects::{ObjectReader, ObjectStore};
 use rayon::prelude::*;
 
 use super::{SkipReason, Skipped};
@@ -70,7 +75,7 @@ pub struct History {
     /// Every path a blob appeared at, `/`-separated, relative to the repository root.
     pub paths: Vec<String>,
     /// Unique blobs, ordered by the path they first appeared at, so that successive versions of
-    /// one file are read one after another (they share delta bases in a pack).
+    /// one file are read one after another (they share delta bases in a pack), newest first.
     pub blobs: Vec<HistoryBlob>,
     /// Submodules and unreadable trees.
     pub skipped: Vec<Skipped>,
@@ -90,8 +95,8 @@ pub type OnMessage<'a> = dyn Fn(u32, Oid, &[u8]) -> bool + Sync + 'a;
 /// Lists the blobs that `commits` (parents before children) introduce, telling `on_commit`.
 ///
 /// Each commit is compared with its own parents only, so the commits are split into contiguous
-/// shards walked in parallel (each with its own repository handle), and the shards' results are
-/// merged keeping the earliest commit for each blob and path.
+/// shards walked in parallel (each with its own object reader, newest commit first), and the
+/// shards' results are merged keeping the earliest commit for each blob and path.
 pub fn enumerate(
     repo: &Repository,
     commits: Vec<Oid>,
@@ -99,7 +104,7 @@ pub fn enumerate(
     memory: Option<&dyn CommitMemory>,
 ) -> History {
     let selected: HashSet<Oid> = commits.iter().copied().collect();
-    let git_dir = repo.path();
+    let store = ObjectStore::open(repo);
     let done = AtomicUsize::new(0);
     let shard_len = (commits.len() / (rayon::current_num_threads() * 8)).max(256);
     let shards: Vec<Shard> = commits
@@ -107,16 +112,8 @@ pub fn enumerate(
         .enumerate()
         .map(|(n, chunk)| {
             let first = n * shard_len;
-            let repo = match super::git::open_git_dir(git_dir) {
-                Ok(r) => r,
-                Err(e) => return Shard::failed(object_skip(String::new(), "repository", &e)),
-            };
-            let odb = match repo.odb() {
-                Ok(odb) => odb,
-                Err(e) => return Shard::failed(object_skip(String::new(), "object database", &e)),
-            };
-            let mut walker = TreeWalker::new(&repo, &odb, &selected, memory);
-            for (i, &oid) in chunk.iter().enumerate() {
+            let mut walker = TreeWalker::new(store.reader(), &selected, memory);
+            for (i, &oid) in chunk.iter().enumerate().rev() {
                 walker.commit(oid, (first + i) as u32, on_commit.message);
                 (on_commit.done)(done.fetch_add(1, Ordering::Relaxed) + 1);
             }
@@ -142,11 +139,13 @@ struct Shard {
 }
 
 impl Shard {
-    fn failed(skip: Skipped) -> Shard {
-        Shard {
-            skipped: vec![skip],
-            ..Shard::default()
-        }
+    /// Records that commit `commit` has `blob` at `path`: shards are walked newest commit first,
+    /// and the earliest is kept.
+    fn saw(&mut self, blob: Oid, path: PathId, commit: u32) {
+        self.first_seen
+            .entry((blob, path))
+            .and_modify(|c| *c = (*c).min(commit))
+            .or_insert(commit);
     }
 
     fn path_id(&mut self, path: &[u8]) -> PathId {
@@ -215,11 +214,11 @@ fn merge(commits: Vec<Oid>, shards: Vec<Shard>) -> History {
             HistoryBlob { id, appearances }
         })
         .collect();
-    // Versions of one file together, oldest first (ties broken by id, for determinism).
+    // Versions of one file together, newest first (ties broken by id, for determinism).
     blobs.sort_by(|a, b| {
         let key = |blob: &HistoryBlob| {
             let first = blob.appearances[0];
-            (&paths[first.path as usize], first.commit)
+            (&paths[first.path as usize], std::cmp::Reverse(first.commit))
         };
         key(a).cmp(&key(b)).then(a.id.cmp(&b.id))
     });
@@ -234,15 +233,14 @@ fn merge(commits: Vec<Oid>, shards: Vec<Shard>) -> History {
 
 /// Walks the trees of one shard's commits.
 struct TreeWalker<'r> {
-    repo: &'r Repository,
-    odb: &'r Odb<'r>,
+    objects: ObjectReader,
     selected: &'r HashSet<Oid>,
     /// Tree id of each commit seen so far (parents are usually among them).
     commit_trees: HashMap<Oid, Oid>,
     /// Raw trees read for this commit and for the one before: in a mostly linear history the
     /// parent's trees are the ones just read.
-    trees_now: HashMap<Oid, Rc<OdbObject<'r>>>,
-    trees_before: HashMap<Oid, Rc<OdbObject<'r>>>,
+    trees_now: HashMap<Oid, Rc<[u8]>>,
+    trees_before: HashMap<Oid, Rc<[u8]>>,
     shard: Shard,
     memory: Option<&'r dyn CommitMemory>,
     /// The (blob, path) pairs the commit being walked introduces, for `memory`, and whether it
@@ -253,14 +251,12 @@ struct TreeWalker<'r> {
 
 impl<'r> TreeWalker<'r> {
     fn new(
-        repo: &'r Repository,
-        odb: &'r Odb<'r>,
+        objects: ObjectReader,
         selected: &'r HashSet<Oid>,
         memory: Option<&'r dyn CommitMemory>,
     ) -> TreeWalker<'r> {
         TreeWalker {
-            repo,
-            odb,
+            objects,
             selected,
             commit_trees: HashMap::new(),
             trees_now: HashMap::new(),
@@ -274,15 +270,16 @@ impl<'r> TreeWalker<'r> {
 
     fn commit(&mut self, oid: Oid, index: u32, on_message: &OnMessage<'_>) {
         let Some(memory) = self.memory else {
-            return self.walk_commit(oid, index, on_message);
+            self.walk_commit(oid, index, on_message);
+            return;
         };
         if let Some(known) = memory.introduced(oid) {
             // A message found clean with these rules is not read again; another is read and
             // scanned as in a cold scan.
             if !memory.message_clean(oid) {
-                match self.repo.find_commit(oid) {
+                match self.objects.commit(oid) {
                     Ok(c) => {
-                        if on_message(index, oid, c.message_raw_bytes()) {
+                        if on_message(index, oid, &c.message) {
                             memory.remember_clean_message(oid);
                         }
                     }
@@ -297,13 +294,12 @@ impl<'r> TreeWalker<'r> {
         let skips = self.shard.skipped.len();
         self.introduced.clear();
         self.rememberable = true;
-        self.walk_commit(oid, index, on_message);
+        let Some(parents) = self.walk_commit(oid, index, on_message) else {
+            return;
+        };
         if !self.rememberable || self.shard.skipped.len() != skips {
             return;
         }
-        let Ok(parents) = self.repo.find_commit(oid).map(|c| c.parent_ids().collect()) else {
-            return;
-        };
         // Paths that are not UTF-8 are named lossily in reports; a commit with one is walked
         // again rather than remembered under another name.
         let mut blobs = Vec::with_capacity(self.introduced.len());
@@ -325,41 +321,46 @@ impl<'r> TreeWalker<'r> {
         }
         for (blob, path) in &known.blobs {
             let path = self.shard.path_id(path.as_bytes());
-            self.shard.first_seen.entry((*blob, path)).or_insert(index);
+            self.shard.saw(*blob, path, index);
         }
     }
 
-    fn walk_commit(&mut self, oid: Oid, index: u32, on_message: &OnMessage<'_>) {
-        let commit = match self.repo.find_commit(oid) {
+    /// Walks one commit's tree against its parents'; its parents, `None` if it cannot be read.
+    fn walk_commit(
+        &mut self,
+        oid: Oid,
+        index: u32,
+        on_message: &OnMessage<'_>,
+    ) -> Option<Vec<Oid>> {
+        let commit = match self.objects.commit(oid) {
             Ok(c) => c,
             Err(e) => {
                 self.shard
                     .skipped
                     .push(object_skip(String::new(), &oid.to_string(), &e));
-                return;
+                return None;
             }
         };
-        if on_message(index, oid, commit.message_raw_bytes()) {
+        if on_message(index, oid, &commit.message) {
             if let Some(memory) = self.memory {
                 memory.remember_clean_message(oid);
             }
         }
-        let tree = commit.tree_id();
-        self.commit_trees.insert(oid, tree);
-        let parent_ids: Vec<Oid> = commit.parent_ids().collect();
-        for &p in &parent_ids {
+        self.commit_trees.insert(oid, commit.tree);
+        for &p in &commit.parents {
             if !self.selected.contains(&p) && !self.shard.boundary.contains(&p) {
                 self.shard.boundary.push(p);
             }
         }
-        let parents: Vec<Oid> = parent_ids
-            .into_iter()
-            .filter_map(|p| self.tree_of_commit(p))
+        let parent_trees: Vec<Oid> = commit
+            .parents
+            .iter()
+            .filter_map(|&p| self.tree_of_commit(p))
             .collect();
-        drop(commit);
         self.trees_before = std::mem::take(&mut self.trees_now);
         let mut prefix = Vec::new();
-        self.diff(tree, &parents, &mut prefix, index);
+        self.diff(commit.tree, &parent_trees, &mut prefix, index);
+        Some(commit.parents)
     }
 
     /// The tree of a commit that may not be among the selected ones (a `--since` boundary).
@@ -369,11 +370,10 @@ impl<'r> TreeWalker<'r> {
         if let Some(&tree) = self.commit_trees.get(&oid) {
             return Some(tree);
         }
-        match self.repo.find_commit(oid) {
+        match self.objects.commit(oid) {
             Ok(c) => {
-                let tree = c.tree_id();
-                self.commit_trees.insert(oid, tree);
-                Some(tree)
+                self.commit_trees.insert(oid, c.tree);
+                Some(c.tree)
             }
             Err(e) => {
                 self.shard
@@ -384,15 +384,15 @@ impl<'r> TreeWalker<'r> {
         }
     }
 
-    /// A raw tree, from this commit's or the previous commit's reads, or from the odb.
-    fn tree(&mut self, oid: Oid, path: &[u8]) -> Option<Rc<OdbObject<'r>>> {
+    /// A raw tree, from this commit's or the previous commit's reads, or from the store.
+    fn tree(&mut self, oid: Oid, path: &[u8]) -> Option<Rc<[u8]>> {
         if let Some(t) = self.trees_now.get(&oid) {
             return Some(Rc::clone(t));
         }
         let found = match self.trees_before.get(&oid) {
             Some(t) => Rc::clone(t),
-            None => match self.odb.read(oid) {
-                Ok(t) => Rc::new(t),
+            None => match self.objects.read(oid) {
+                Ok(t) => Rc::from(t),
                 Err(e) => {
                     let path = String::from_utf8_lossy(path).into_owned();
                     self.shard
@@ -414,7 +414,7 @@ impl<'r> TreeWalker<'r> {
         let Some(raw) = self.tree(tree, prefix) else {
             return;
         };
-        let parent_raws: Vec<Rc<OdbObject<'r>>> = parents
+        let parent_raws: Vec<Rc<[u8]>> = parents
             .iter()
             .filter_map(|&p| self.tree(p, prefix))
             .collect();
@@ -422,8 +422,8 @@ impl<'r> TreeWalker<'r> {
         // parent's: neither is parsed (most commits change a few entries of large trees).
         let shared = parent_raws
             .first()
-            .map_or(0, |p| shared_entries_end(raw.data(), p.data()));
-        let entries = match parse_tree(&raw.data()[shared..]) {
+            .map_or(0, |p| shared_entries_end(&raw, p));
+        let entries = match parse_tree(&raw[shared..]) {
             Ok(e) => e,
             Err(error) => {
                 let path = String::from_utf8_lossy(prefix).into_owned();
@@ -443,7 +443,7 @@ impl<'r> TreeWalker<'r> {
             .enumerate()
             .map(|(i, p)| {
                 let from = if i == 0 { shared } else { 0 };
-                parse_tree(&p.data()[from..]).unwrap_or_default()
+                parse_tree(&p[from..]).unwrap_or_default()
             })
             .collect();
         let mut cursors = vec![0usize; parent_entries.len()];
@@ -474,10 +474,7 @@ impl<'r> TreeWalker<'r> {
                 }
                 Kind::Blob => {
                     let path = self.shard.path_id(prefix);
-                    self.shard
-                        .first_seen
-                        .entry((entry.id, path))
-                        .or_insert(commit);
+                    self.shard.saw(entry.id, path, commit);
                     if self.memory.is_some() {
                         self.introduced.push((entry.id, path));
                     }
@@ -642,20 +639,23 @@ pub fn object_skip(path: String, object: &str, e: &git2::Error) -> Skipped {
     Skipped { path, reason }
 }
 
-/// Reads blobs from many threads: a pool of repository handles, one lent to each reader at a
-/// time.
+/// Reads blobs from many threads: a pool of object readers, one lent to each reader at a time.
 pub struct BlobReader {
     git_dir: PathBuf,
+    store: ObjectStore,
+    readers: Mutex<Vec<ObjectReader>>,
+    /// libgit2's handles, for [`BlobReader::with_odb`].
     pool: Mutex<Vec<Repository>>,
     max_size: u64,
 }
 
 impl BlobReader {
-    /// A reader for the repository whose git directory is `git_dir`, skipping blobs larger than
-    /// `max_size` bytes.
-    pub fn new(git_dir: PathBuf, max_size: u64) -> BlobReader {
+    /// A reader for the objects of `repo`, skipping blobs larger than `max_size` bytes.
+    pub fn new(repo: &Repository, max_size: u64) -> BlobReader {
         BlobReader {
-            git_dir,
+            git_dir: repo.path().to_path_buf(),
+            store: ObjectStore::open(repo),
+            readers: Mutex::new(Vec::new()),
             pool: Mutex::new(Vec::new()),
             max_size,
         }
@@ -666,9 +666,26 @@ impl BlobReader {
         self.max_size
     }
 
-    /// Calls `f` with the blob's bytes (libgit2's buffer, not a copy), or says why it cannot.
+    /// Calls `f` with the blob's bytes, or says why it cannot (its size is read first, from its
+    /// header).
     pub fn with_blob<R>(&self, id: Oid, f: impl FnOnce(&[u8]) -> R) -> Result<R, SkipReason> {
-        self.with_odb(|odb| read_blob(odb, id, self.max_size).map(|blob| f(blob.data())))?
+        let taken = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut reader = taken.unwrap_or_else(|| self.store.reader());
+        let fail = |e: git2::Error| object_skip(String::new(), &id.to_string(), &e).reason;
+        let result = match reader.size(id) {
+            Err(e) => Err(fail(e)),
+            Ok(size) if size > self.max_size => Err(SkipReason::TooLarge {
+                size,
+                limit: self.max_size,
+            }),
+            Ok(_) => reader.read(id).map(f).map_err(fail),
+        };
+        reader.release_large_buffer();
+        self.readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(reader);
+        result
     }
 
     /// Calls `f` with an object database handle that no other thread is using.

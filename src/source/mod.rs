@@ -11,6 +11,7 @@ pub mod git;
 pub mod git_history;
 pub mod loose;
 pub mod mapped;
+pub mod objects;
 pub mod staged;
 
 use std::ops::Deref;

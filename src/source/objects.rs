@@ -1,0 +1,262 @@
+//! Reading a repository's objects for a history scan: fast through gitoxide's object store,
+//! with libgit2 as the authority on any object that cannot be read.
+//!
+//! A cold history scan reads every tree and blob the history has: on a git/git-sized history,
+//! 477,000 trees (3.1 GB once their deltas are applied) and 206,000 blobs. libgit2 takes a
+//! mutex of the pack on every read, which two reading threads spend a quarter of their time
+//! waiting on; gitoxide's store (`gix-odb`) gives each thread a handle of its own, with a small
+//! cache of delta bases. Read newest first (the order in which git's packs store a file's
+//! versions as deltas of the next newer one, see [`super::git_history`]), the same trees and
+//! blobs take 1.3 s where libgit2 takes 7 s.
+//!
+//! Whatever gitoxide cannot find or read is read again through libgit2, and libgit2's answer
+//! stands: its error (missing, damaged, and the checks of [`super::loose`] on loose objects)
+//! is the one the scan reports, and an object it can read is scanned. So a damaged or unusual
+//! repository is reported exactly as before, and nothing gitoxide misses is skipped. Packed
+//! objects are checked as gitoxide inflates them (every zlib stream to its end and checksum);
+//! a loose object it reads is checked against its id, because gitoxide reads a loose object
+//! only as far as its header says (a damaged one would be scanned as it came out).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use git2::{Oid, Repository};
+use gix_odb::Header as _;
+
+/// Delta bases each reading thread keeps: one per delta chain it is walking, with room to
+/// spare (more than 64 was measured to be no faster).
+const DELTA_BASES: usize = 64;
+
+/// The largest buffer a reader keeps between reads.
+const KEPT_BUFFER: usize = 16 << 20;
+
+/// A repository's object store, shared by the threads that read it.
+#[derive(Clone)]
+pub struct ObjectStore {
+    /// gitoxide's store, `None` where it could not be opened: every read then goes to libgit2.
+    fast: Option<Arc<gix_odb::Store>>,
+    git_dir: Arc<Path>,
+}
+
+impl ObjectStore {
+    /// The store of `repo` (its common directory's objects, so a linked worktree's too).
+    pub fn open(repo: &Repository) -> ObjectStore {
+        let objects = repo.commondir().join("objects");
+        let fast = gix_odb::Store::at_opts(
+            objects,
+            gix_hash::Kind::Sha1,
+            &mut std::iter::empty(),
+            gix_odb::store::init::Options::default(),
+        )
+        .ok()
+        .map(Arc::new);
+        ObjectStore {
+            fast,
+            git_dir: Arc::from(repo.path()),
+        }
+    }
+
+    /// A reader for one thread.
+    pub fn reader(&self) -> ObjectReader {
+        let fast = self.fast.as_ref().map(|store| {
+            let mut handle = store.to_cache_arc();
+            handle.set_pack_cache(|| {
+                Box::new(gix_pack::cache::lru::StaticLinkedList::<DELTA_BASES>::default())
+            });
+            handle
+        });
+        ObjectReader {
+            git_dir: Arc::clone(&self.git_dir),
+            fast,
+            slow: None,
+            buf: Vec::new(),
+        }
+    }
+}
+
+/// Reads objects for one thread at a time (it is `Send`, not `Sync`).
+pub struct ObjectReader {
+    git_dir: Arc<Path>,
+    fast: Option<gix_odb::HandleArc>,
+    /// libgit2's handle, opened the first time gitoxide fails.
+    slow: Option<Repository>,
+    /// The last object read.
+    buf: Vec<u8>,
+}
+
+/// What the tree walk needs of a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitFacts {
+    pub tree: Oid,
+    pub parents: Vec<Oid>,
+    /// The raw message: everything after the headers' blank line.
+    pub message: Vec<u8>,
+}
+
+impl ObjectReader {
+    /// The content of object `id` (no header), or libgit2's error for it.
+    pub fn read(&mut self, id: Oid) -> Result<&[u8], git2::Error> {
+        if self.read_fast(id).is_some() {
+            return Ok(&self.buf);
+        }
+        let odb = slow(&mut self.slow, &self.git_dir)?.odb()?;
+        let object = odb.read(id)?;
+        self.buf.clear();
+        self.buf.extend_from_slice(object.data());
+        Ok(&self.buf)
+    }
+
+    /// The tree, parents and message of commit `id`, or libgit2's error for it (an object that
+    /// is not a commit, or that gitoxide cannot parse, is libgit2's to judge).
+    pub fn commit(&mut self, id: Oid) -> Result<CommitFacts, git2::Error> {
+        if self.read_fast(id) == Some(gix_object::Kind::Commit) {
+            if let Ok(commit) = gix_object::CommitRef::from_bytes(&self.buf, gix_hash::Kind::Sha1) {
+                let parents = commit
+                    .parents()
+                    .filter_map(|p| Oid::from_bytes(p.as_bytes()).ok());
+                if let Ok(tree) = Oid::from_bytes(commit.tree().as_bytes()) {
+                    return Ok(CommitFacts {
+                        tree,
+                        parents: parents.collect(),
+                        message: commit.message.to_vec(),
+                    });
+                }
+            }
+        }
+        let commit = slow(&mut self.slow, &self.git_dir)?.find_commit(id)?;
+        Ok(CommitFacts {
+            tree: commit.tree_id(),
+            parents: commit.parent_ids().collect(),
+            message: commit.message_raw_bytes().to_vec(),
+        })
+    }
+
+    /// The size of object `id` in bytes, read from its header (a packed delta's from the
+    /// deltas' headers), or libgit2's error for it.
+    pub fn size(&mut self, id: Oid) -> Result<u64, git2::Error> {
+        if let Some(fast) = &self.fast {
+            if let Ok(Some(header)) = fast.try_header(gix_id(&id)) {
+                return Ok(header.size());
+            }
+        }
+        let (size, _) = slow(&mut self.slow, &self.git_dir)?
+            .odb()?
+            .read_header(id)?;
+        Ok(size as u64)
+    }
+
+    /// Gives back the memory of a large object read last: a reader kept in a pool holds no
+    /// more than [`KEPT_BUFFER`] bytes.
+    pub fn release_large_buffer(&mut self) {
+        if self.buf.capacity() > KEPT_BUFFER {
+            self.buf = Vec::new();
+        }
+    }
+
+    /// Reads `id` into `buf` through gitoxide: its kind, `None` if it could not.
+    fn read_fast(&mut self, id: Oid) -> Option<gix_object::Kind> {
+        let fast = self.fast.as_ref()?;
+        let (kind, start, len, packed) =
+            match gix_pack::Find::try_find(fast, gix_id(&id), &mut self.buf) {
+                Ok(Some((data, at))) => {
+                    (data.kind, data.data.as_ptr(), data.data.len(), at.is_some())
+                }
+                _ => return None,
+            };
+        // The content is the whole buffer; should a backend leave it elsewhere, it is moved.
+        if start != self.buf.as_ptr() || len != self.buf.len() {
+            let range = start as usize - self.buf.as_ptr() as usize;
+            self.buf.copy_within(range..range + len, 0);
+            self.buf.truncate(len);
+        }
+        // A pack's entries are checked as they are inflated (each zlib stream to its end and
+        // checksum); a loose object gitoxide reads as far as its header says, so its content is
+        // checked against its id, and one that fails is libgit2's (and `loose`'s) to report.
+        if !packed {
+            let hash = gix_object::compute_hash(gix_hash::Kind::Sha1, kind, &self.buf);
+            if !hash.is_ok_and(|hash| hash.as_bytes() == id.as_bytes()) {
+                return None;
+            }
+        }
+        Some(kind)
+    }
+}
+
+/// libgit2's handle in `slot`, opened on first use.
+fn slow<'s>(
+    slot: &'s mut Option<Repository>,
+    git_dir: &Path,
+) -> Result<&'s Repository, git2::Error> {
+    let repo = match slot.take() {
+        Some(repo) => repo,
+        None => super::git::open_git_dir(git_dir)?,
+    };
+    Ok(slot.insert(repo))
+}
+
+fn gix_id(id: &Oid) -> &gix_hash::oid {
+    gix_hash::oid::from_bytes_unchecked(id.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_readers_agree_on_every_object() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = Repository::init(dir.path()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.invalid").unwrap();
+        let store = ObjectStore::open(&git);
+        let mut parent = None;
+        for (n, text) in ["one\n", "two\n"].iter().enumerate() {
+            let blob = git.blob(text.as_bytes()).unwrap();
+            let mut sub = git.treebuilder(None).unwrap();
+            sub.insert("b.txt", blob, 0o100644).unwrap();
+            let sub = sub.write().unwrap();
+            let mut root = git.treebuilder(None).unwrap();
+            root.insert("a.txt", blob, 0o100644).unwrap();
+            root.insert("dir", sub, 0o040000).unwrap();
+            let tree = git.find_tree(root.write().unwrap()).unwrap();
+            let parents: Vec<git2::Commit<'_>> = parent
+                .iter()
+                .map(|&p| git.find_commit(p).unwrap())
+                .collect();
+            let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+            let message = format!("commit {n}\n\nbody\n");
+            let id = git
+                .commit(None, &sig, &sig, &message, &tree, &parents)
+                .unwrap();
+            let facts = store.reader().commit(id).unwrap();
+            assert_eq!(facts.tree, tree.id());
+            assert_eq!(facts.parents, parent.into_iter().collect::<Vec<_>>());
+            assert_eq!(facts.message, message.as_bytes());
+            parent = Some(id);
+        }
+        let mut reader = store.reader();
+        let odb = git.odb().unwrap();
+        let mut ids = Vec::new();
+        odb.foreach(|id| {
+            ids.push(*id);
+            true
+        })
+        .unwrap();
+        assert_eq!(ids.len(), 8, "two commits, four trees, two blobs");
+        for id in ids {
+            let want = odb.read(id).unwrap();
+            assert_eq!(reader.read(id).unwrap(), want.data(), "{id}");
+            assert_eq!(reader.size(id).unwrap(), want.len() as u64);
+        }
+        assert!(reader.slow.is_none(), "gitoxide read them all");
+        let missing = Oid::from_bytes(&[7; 20]).unwrap();
+        let error = reader.read(missing).unwrap_err();
+        assert_eq!(error.code(), git2::ErrorCode::NotFound);
+        assert!(
+            reader.read(parent.unwrap()).is_ok(),
+            "a reader goes on after a miss"
+        );
+        // A tree is not a commit: libgit2 says so.
+        let tree = git.find_commit(parent.unwrap()).unwrap().tree_id();
+        assert!(reader.commit(tree).is_err());
+    }
+}
