@@ -239,8 +239,8 @@ struct TreeWalker<'r> {
     commit_trees: HashMap<Oid, Oid>,
     /// Raw trees read for this commit and for the one before: in a mostly linear history the
     /// parent's trees are the ones just read.
-    trees_now: HashMap<Oid, Rc<[u8]>>,
-    trees_before: HashMap<Oid, Rc<[u8]>>,
+    trees_now: HashMap<Oid, Rc<Vec<u8>>>,
+    trees_before: HashMap<Oid, Rc<Vec<u8>>>,
     shard: Shard,
     memory: Option<&'r dyn CommitMemory>,
     /// The (blob, path) pairs the commit being walked introduces, for `memory`, and whether it
@@ -385,14 +385,14 @@ impl<'r> TreeWalker<'r> {
     }
 
     /// A raw tree, from this commit's or the previous commit's reads, or from the store.
-    fn tree(&mut self, oid: Oid, path: &[u8]) -> Option<Rc<[u8]>> {
+    fn tree(&mut self, oid: Oid, path: &[u8]) -> Option<Rc<Vec<u8>>> {
         if let Some(t) = self.trees_now.get(&oid) {
             return Some(Rc::clone(t));
         }
         let found = match self.trees_before.get(&oid) {
             Some(t) => Rc::clone(t),
-            None => match self.objects.read(oid) {
-                Ok(t) => Rc::from(t),
+            None => match self.objects.read_owned(oid) {
+                Ok(t) => Rc::new(t),
                 Err(e) => {
                     let path = String::from_utf8_lossy(path).into_owned();
                     self.shard
@@ -406,6 +406,16 @@ impl<'r> TreeWalker<'r> {
         Some(found)
     }
 
+    fn corrupt_tree(&mut self, prefix: &[u8], tree: Oid, error: String) {
+        self.shard.skipped.push(Skipped {
+            path: String::from_utf8_lossy(prefix).into_owned(),
+            reason: SkipReason::CorruptObject {
+                object: tree.to_string(),
+                error,
+            },
+        });
+    }
+
     /// Records what `tree` (at `prefix`) has that none of `parents` has at the same place.
     fn diff(&mut self, tree: Oid, parents: &[Oid], prefix: &mut Vec<u8>, commit: u32) {
         if parents.contains(&tree) {
@@ -414,37 +424,23 @@ impl<'r> TreeWalker<'r> {
         let Some(raw) = self.tree(tree, prefix) else {
             return;
         };
-        let parent_raws: Vec<Rc<[u8]>> = parents
+        let parent_raws: Vec<Rc<Vec<u8>>> = parents
             .iter()
             .filter_map(|&p| self.tree(p, prefix))
             .collect();
-        // Entries wholly inside the bytes that the tree shares with its first parent are that
-        // parent's: neither is parsed (most commits change a few entries of large trees).
-        let shared = parent_raws
-            .first()
-            .map_or(0, |p| shared_entries_end(&raw, p));
-        let entries = match parse_tree(&raw[shared..]) {
-            Ok(e) => e,
-            Err(error) => {
-                let path = String::from_utf8_lossy(prefix).into_owned();
-                self.shard.skipped.push(Skipped {
-                    path,
-                    reason: SkipReason::CorruptObject {
-                        object: tree.to_string(),
-                        error,
-                    },
-                });
-                return;
-            }
+        let (entries, first_parent_entries) = match entries_to_compare(&raw, parent_raws.first()) {
+            Ok(parsed) => parsed,
+            Err(error) => return self.corrupt_tree(prefix, tree, error),
         };
         // A damaged parent tree counts as empty: more is scanned, nothing is missed.
-        let parent_entries: Vec<Vec<Entry<'_>>> = parent_raws
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let from = if i == 0 { shared } else { 0 };
-                parse_tree(&p[from..]).unwrap_or_default()
-            })
+        let parent_entries: Vec<Vec<Entry<'_>>> = first_parent_entries
+            .into_iter()
+            .chain(
+                parent_raws
+                    .iter()
+                    .skip(1)
+                    .map(|p| parse_tree(p).unwrap_or_default()),
+            )
             .collect();
         let mut cursors = vec![0usize; parent_entries.len()];
         for entry in &entries {
@@ -496,6 +492,34 @@ impl<'r> TreeWalker<'r> {
             prefix.truncate(len);
         }
     }
+}
+
+/// The entries of raw `tree` to compare with its parents', and those of its first parent
+/// (empty if that is damaged: more is scanned, nothing is missed).
+///
+/// Entries wholly inside the bytes that the tree begins or ends with as its first parent does
+/// are that parent's, and are not parsed: most commits change a few entries of large trees.
+/// The bytes both end with count only from where an entry begins in each; where they do not,
+/// both are parsed to their ends.
+fn entries_to_compare<'t>(
+    tree: &'t [u8],
+    first_parent: Option<&'t Rc<Vec<u8>>>,
+) -> Result<(Vec<Entry<'t>>, Option<Vec<Entry<'t>>>), String> {
+    let Some(parent) = first_parent else {
+        return Ok((parse_tree(tree)?, None));
+    };
+    let shared = shared_entries_end(tree, parent);
+    let tail = common_suffix_len(&tree[shared..], &parent[shared..]);
+    let (mut entries, end) = parse_tree_until(tree, shared, tail)?;
+    let rest = tree.len() - end;
+    let parent_entries = match parse_tree_until(parent, shared, rest) {
+        Ok((e, at)) if at == parent.len() - rest => e,
+        _ => {
+            entries.extend(parse_tree(&tree[end..])?);
+            parse_tree(&parent[shared..]).unwrap_or_default()
+        }
+    };
+    Ok((entries, Some(parent_entries)))
 }
 
 /// What a tree entry points to.
@@ -576,11 +600,42 @@ fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
             .count()
 }
 
+/// How many bytes `a` and `b` end with in common, as [`common_prefix_len`] counts them from
+/// the start.
+fn common_suffix_len(a: &[u8], b: &[u8]) -> usize {
+    const CHUNK: usize = 32;
+    let whole = a
+        .rchunks_exact(CHUNK)
+        .zip(b.rchunks_exact(CHUNK))
+        .take_while(|(x, y)| x == y)
+        .count()
+        * CHUNK;
+    whole
+        + a[..a.len() - whole]
+            .iter()
+            .rev()
+            .zip(b[..b.len() - whole].iter().rev())
+            .take_while(|(x, y)| x == y)
+            .count()
+}
+
 /// Parses a raw tree: `<octal mode> <name>\0<20-byte id>`, repeated.
-fn parse_tree(mut data: &[u8]) -> Result<Vec<Entry<'_>>, String> {
+fn parse_tree(data: &[u8]) -> Result<Vec<Entry<'_>>, String> {
+    parse_tree_until(data, 0, 0).map(|(entries, _)| entries)
+}
+
+/// Parses the entries of a raw tree from offset `from` on, stopping before an entry once no
+/// more than `keep` bytes are left: the entries, and the offset where parsing stopped.
+fn parse_tree_until(
+    data: &[u8],
+    from: usize,
+    keep: usize,
+) -> Result<(Vec<Entry<'_>>, usize), String> {
     const ID_LEN: usize = 20;
     let mut entries = Vec::new();
-    while !data.is_empty() {
+    let whole = data;
+    let mut data = &data[from..];
+    while data.len() > keep {
         let bad = || "malformed tree entry".to_string();
         let space = memchr::memchr(b' ', data).ok_or_else(bad)?;
         let mode = &data[..space];
@@ -597,7 +652,7 @@ fn parse_tree(mut data: &[u8]) -> Result<Vec<Entry<'_>>, String> {
         entries.push(Entry { kind, name, id });
         data = &rest[nul + 1 + ID_LEN..];
     }
-    Ok(entries)
+    Ok((entries, whole.len() - data.len()))
 }
 
 /// Reads a blob unless it is larger than `max_size` (its size is read first, from the header).
@@ -746,6 +801,66 @@ mod tests {
             assert_eq!(p, len);
         }
         assert_eq!(common_prefix_len(&a, &d), third + 8);
+    }
+
+    #[test]
+    fn only_the_entries_between_the_shared_ends_are_compared() {
+        let names = |entries: &[Entry<'_>]| -> Vec<String> {
+            entries
+                .iter()
+                .map(|e| String::from_utf8_lossy(e.name).into_owned())
+                .collect()
+        };
+        let tree = |entries: &[(&str, u8)]| -> Rc<Vec<u8>> {
+            Rc::new(
+                entries
+                    .iter()
+                    .flat_map(|&(n, id)| raw_entry("100644", n, id))
+                    .collect(),
+            )
+        };
+        let parent = tree(&[("a", 1), ("b", 2), ("c", 3), ("d", 4)]);
+        let changed = tree(&[("a", 1), ("b", 9), ("c", 3), ("d", 4)]);
+        let (entries, theirs) = entries_to_compare(&changed, Some(&parent)).unwrap();
+        assert_eq!(
+            (names(&entries), names(&theirs.unwrap())),
+            (vec!["b".into()], vec!["b".into()])
+        );
+        let added = tree(&[("a", 1), ("b", 2), ("bb", 5), ("c", 3), ("d", 4)]);
+        let (entries, theirs) = entries_to_compare(&added, Some(&parent)).unwrap();
+        assert_eq!(names(&entries), vec!["bb"]);
+        assert!(theirs.unwrap().is_empty());
+        let appended = tree(&[("a", 1), ("b", 2), ("c", 3), ("d", 4), ("e", 6)]);
+        let (entries, _) = entries_to_compare(&appended, Some(&parent)).unwrap();
+        assert_eq!(names(&entries), vec!["e"]);
+        let (entries, theirs) = entries_to_compare(&parent, None).unwrap();
+        assert_eq!((entries.len(), theirs.is_none()), (4, true));
+
+        // The parent's last entry is named "x100644 foo", so the tree's last entry "foo" ends
+        // as the parent's does without beginning where an entry of the parent begins: "foo"
+        // must not pass for the parent's.
+        let parent = tree(&[("a", 1), ("x100644 foo", 7)]);
+        let child = tree(&[("a", 1), ("b", 2), ("foo", 7)]);
+        let (entries, theirs) = entries_to_compare(&child, Some(&parent)).unwrap();
+        assert_eq!(names(&entries), vec!["b", "foo"]);
+        assert_eq!(names(&theirs.unwrap()), vec!["x100644 foo"]);
+        // Damage past the shared bytes is the tree's to report.
+        let mut damaged = (*child).clone();
+        damaged.truncate(damaged.len() - 3);
+        assert!(entries_to_compare(&damaged, Some(&parent)).is_err());
+        for (a, b) in [
+            (&b"abcdef"[..], &b"xxcdef"[..]),
+            (b"", b"ab"),
+            (&[7u8; 70][..], &[7u8; 90][..]),
+        ] {
+            let want = a
+                .iter()
+                .rev()
+                .zip(b.iter().rev())
+                .take_while(|(x, y)| x == y)
+                .count();
+            assert_eq!(common_suffix_len(a, b), want);
+        }
     }
 
     fn raw_entry(mode: &str, name: &str, id: u8) -> Vec<u8> {

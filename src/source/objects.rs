@@ -106,6 +106,12 @@ impl ObjectReader {
         Ok(&self.buf)
     }
 
+    /// Like [`ObjectReader::read`], but the content is the caller's (no copy is made).
+    pub fn read_owned(&mut self, id: Oid) -> Result<Vec<u8>, git2::Error> {
+        self.read(id)?;
+        Ok(std::mem::take(&mut self.buf))
+    }
+
     /// The tree, parents and message of commit `id`, or libgit2's error for it (an object that
     /// is not a commit, or that gitoxide cannot parse, is libgit2's to judge).
     pub fn commit(&mut self, id: Oid) -> Result<CommitFacts, git2::Error> {
