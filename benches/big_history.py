@@ -59,8 +59,11 @@ def main():
     ap.add_argument("--commits", type=int, default=85000)
     ap.add_argument("--files", type=int, default=4500)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--file-lines", default="40,200",
+                    help="MIN,MAX lines of a file (git/git's .c files run to a few thousand)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
+    low, high = (int(n) for n in args.file_lines.split(","))
     if os.path.exists(args.out):
         sys.exit(f"big_history.py: {args.out} exists; remove it first")
     env = dict(os.environ, GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
@@ -70,7 +73,7 @@ def main():
     for i in range(args.files):
         top = ("builtin", "t", "compat", "contrib", "Documentation", "xdiff", "refs", "reftable")
         paths.append(f"{top[i % len(top)]}/{WORDS[i % 47 % len(WORDS)]}{i % 13}/{WORDS[i % len(WORDS)]}_{i}.c")
-    files = {p: [code_line(rng) for _ in range(rng.randrange(40, 200))] for p in paths}
+    files = {p: [code_line(rng) for _ in range(rng.randrange(low, high))] for p in paths}
 
     fi = subprocess.Popen(["git", "-C", args.out, "fast-import", "--quiet", "--depth=50"],
                           stdin=subprocess.PIPE, env=env)
@@ -105,7 +108,7 @@ def main():
         lines = files[path]
         for _ in range(rng.randrange(1, 4)):
             at = rng.randrange(len(lines) + 1)
-            if len(lines) > 220 or (len(lines) > 20 and rng.random() < 0.4):
+            if len(lines) > high + 20 or (len(lines) > 20 and rng.random() < 0.4):
                 del lines[min(at, len(lines) - 1)]
             else:
                 lines.insert(at, secret_line(rng, n) if n % 2000 == 1999 else code_line(rng))

@@ -51,7 +51,17 @@ fn shards_merged_are_the_single_run() {
     let org = dir.path().join("org");
     std::fs::create_dir(&org).expect("mkdir");
     organisation(&org);
+    // One repository's own triage, whose suppressions the shards must count as the whole does.
+    let accepted: String = fingerprints_alone(&org.join("service-2"))
+        .iter()
+        .map(|f| format!("{f}\n"))
+        .collect();
+    std::fs::write(org.join("service-2/.leakhoundignore"), accepted).expect("write");
     let whole = shards_merge_to_the_whole(&org, &["--discover"]);
+    assert!(
+        whole["summary"]["suppressed"]["ignore-file"].as_u64() > Some(0),
+        "{whole}"
+    );
     let found = whole["findings"].as_array().map_or(0, Vec::len);
     assert!(found >= 8, "{whole}");
     let repos: std::collections::BTreeSet<&str> = whole["findings"]
@@ -213,4 +223,120 @@ fn a_history_split_by_path_merges_to_the_single_run() {
         whole["findings"].as_array().map_or(0, Vec::len) > 20,
         "{whole}"
     );
+}
+
+/// The fingerprints of the findings `leakhound git .` reports in `repo` alone.
+fn fingerprints_alone(repo: &Path) -> Vec<String> {
+    let (_, out, err) = run(repo, &["git", ".", "-f", "json"]);
+    let findings = json(&out);
+    let all = findings.as_array().unwrap_or_else(|| panic!("{err}"));
+    all.iter()
+        .filter_map(|f| f["fingerprint"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn each_repository_keeps_its_own_triage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let org = dir.path().join("org");
+    std::fs::create_dir(&org).expect("mkdir");
+    organisation(&org);
+    // service-0's team accepted its findings with `leakhound ignore`, as a scan of it alone
+    // names them; service-2's allowlist covers settings.env.
+    let accepted = fingerprints_alone(&org.join("service-0"));
+    assert!(!accepted.is_empty());
+    let ignore: String = accepted
+        .iter()
+        .map(|f| format!("{f} # test token\n"))
+        .collect();
+    std::fs::write(org.join("service-0/.leakhoundignore"), ignore).expect("write");
+    std::fs::write(
+        org.join("service-2/.leakhound.toml"),
+        "[[allowlist]]\ndescription = \"throwaway tokens\"\npaths = [\"settings.env\"]\n",
+    )
+    .expect("write");
+
+    let (code, out, err) = run(
+        &org,
+        &[
+            "git",
+            ".",
+            "--discover",
+            "-f",
+            "json-report",
+            "--include-suppressed",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    let report = json(&out);
+    let findings = report["findings"].as_array().expect("findings");
+    let open_in = |repo: &str| {
+        findings
+            .iter()
+            .filter(|f| f["repository"] == repo && f.get("suppressed").is_none())
+            .count()
+    };
+    assert_eq!(open_in("service-0"), 0, "{report}");
+    assert_eq!(open_in("service-2"), 0, "{report}");
+    assert!(
+        open_in("service-4") > 0,
+        "the others are reported: {report}"
+    );
+    assert!(
+        open_in("fork-of-0") > 0,
+        "a fork is triaged apart: {report}"
+    );
+    let kinds: std::collections::BTreeSet<(String, String)> = findings
+        .iter()
+        .filter_map(|f| {
+            let kind = f["suppressed"]["kind"].as_str()?;
+            Some((f["repository"].as_str()?.to_string(), kind.to_string()))
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("service-0".into(), "ignore-file".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("service-2".into(), "allowlist".into())),
+        "{kinds:?}"
+    );
+    for f in findings {
+        let path = f["path"].as_str().expect("path");
+        assert!(
+            path.starts_with(f["repository"].as_str().expect("repo")),
+            "{f}"
+        );
+    }
+
+    // --no-config reads no repository's file.
+    let (_, out, _) = run(
+        &org,
+        &["git", ".", "--discover", "-f", "json", "--no-config"],
+    );
+    let all = json(&out);
+    let in_0 = all
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|f| f["repository"] == "service-0");
+    assert_eq!(in_0.count(), accepted.len());
+
+    // Rules a repository's file sets are said not to apply; a broken file stops the scan.
+    std::fs::write(
+        org.join("service-2/.leakhound.toml"),
+        "disabled_rules = [\"github-pat\"]\n",
+    )
+    .expect("write");
+    let (_, _, err) = run(&org, &["git", ".", "--discover", "-q"]);
+    assert!(
+        err.contains("warning: service-2/.leakhound.toml: its rules"),
+        "{err}"
+    );
+    std::fs::write(org.join("service-2/.leakhound.toml"), "[[allowlist]\n").expect("write");
+    let (code, _, err) = run(&org, &["git", ".", "--discover", "-q"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("service-2"), "{err}");
 }

@@ -1,9 +1,14 @@
 //! `leakhound git --repos-from FILE` and `leakhound git DIR --discover`: the histories of many
 //! repositories in one process and one report, optionally one shard of them.
 //!
-//! One configuration applies to all (`--config`, or the one found where the scan starts; a
-//! repository's own `.leakhound.toml` and ignore file are not read), so one engine serves every
-//! repository. Commits and blobs are named by their ids in every repository, so the scan cache
+//! One rule set serves every repository (the configuration found where the scan starts, with
+//! `LEAKHOUND_CONFIG` and `--config`), so one engine does. A repository's own triage applies to
+//! it as in a scan of it alone: a `.leakhound.toml` or `.leakhoundignore` at its root brings its
+//! allowlists, ignore entries, baselines and severity floor, matched against its paths and its
+//! own fingerprints (so what its team accepted with `leakhound git .` stays accepted here);
+//! what remains is triaged by the configuration where the scan starts. Rules and limits a
+//! repository's file sets are not applied, and a warning says so (`--config` sets them for
+//! all); `--no-config` reads no repository's file. Commits and blobs are named by their ids in every repository, so the scan cache
 //! (on disk with `--cache`, else in memory for the run) lets forks share what they have in
 //! common: a commit walked in one is not walked in the next, a blob scanned clean is not read
 //! again. Each finding's path starts with its repository's name, which its `repository` field
@@ -18,9 +23,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use super::setup::{self, Place};
+use super::setup::{self, Place, Setup};
 use super::{finish, open_output, pipeline, Finished, Outcome};
-use crate::cli::GitArgs;
+use crate::cli::{GitArgs, ReportArgs};
+use crate::config;
 use crate::engine::{Engine, EngineOptions};
 use crate::finding::fingerprint;
 use crate::progress::Progress;
@@ -29,6 +35,7 @@ use crate::scan::shard::Shard;
 use crate::scan::Stats;
 use crate::source::git::{self as git_source, CommitSelection};
 use crate::source::{SkipReason, Skipped};
+use crate::triage::Suppressed;
 
 /// A repository to scan: the name reports give it, and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,16 +67,12 @@ pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
     } else {
         args.cache.clone().or_else(|| setup.history_cache.clone())
     };
-    let options = format!(
-        "decode_depth={} max_file_size={} archives={:?}",
-        setup.decode_depth, setup.max_file_size, setup.archives
-    );
+    let rules_key = findings_key(&rules, &scan_options(&setup));
     let mut cache = match dir {
-        Some(dir) => HistoryCache::open_shared(dir.as_path(), &findings_key(&rules, &options))
-            .unwrap_or_else(|e| {
-                eprintln!("leakhound: warning: {e}; scanning without it");
-                HistoryCache::in_memory()
-            }),
+        Some(dir) => HistoryCache::open_shared(dir.as_path(), &rules_key).unwrap_or_else(|e| {
+            eprintln!("leakhound: warning: {e}; scanning without it");
+            HistoryCache::in_memory()
+        }),
         None => HistoryCache::in_memory(),
     };
     let engine = Engine::with_options(
@@ -88,8 +91,22 @@ pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
     let mut all = Vec::new();
     let mut stats = Stats::default();
     let mut commits = 0u64;
+    let mut suppressed_here: Vec<Suppressed> = Vec::new();
+    let mut below_min_severity = 0;
     for (i, listed) in repos.iter().enumerate() {
-        let scanned = git_source::open(&listed.path).and_then(|repo| {
+        let repo = git_source::open(&listed.path);
+        // A configuration that cannot be read is an error, as in a scan of the repository
+        // alone: the scan stops (`--no-config` goes on without any).
+        let own = match &repo {
+            Ok(repo) => own_setup(
+                report_args,
+                &git_source::root_dir(repo),
+                &listed.name,
+                &rules_key,
+            )?,
+            Err(_) => None,
+        };
+        let scanned = repo.and_then(|repo| {
             let history =
                 pipeline::list_history(&repo, &engine, &selection, &progress, Some(&cache))?;
             let count = history.commit_count() as u64;
@@ -126,10 +143,17 @@ pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
                 found.len()
             );
         }
+        if let Some(own) = &own {
+            let triaged = own.triage.apply(std::mem::take(&mut found));
+            found = triaged.reported;
+            below_min_severity += triaged.below_min_severity;
+            for mut s in triaged.suppressed {
+                in_repository(&mut s.finding, &listed.name);
+                suppressed_here.push(s);
+            }
+        }
         for f in &mut found {
-            f.path = format!("{}/{}", listed.name, f.path);
-            f.fingerprint = fingerprint(&f.rule_id, &f.path, &f.secret);
-            f.repository = Some(listed.name.clone());
+            in_repository(f, &listed.name);
         }
         all.extend(found);
         commits += count;
@@ -149,11 +173,17 @@ pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
     stats.elapsed = started.elapsed();
     stats.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let mut triaged = setup.triage.apply(all);
+    triaged.suppressed.extend(suppressed_here);
+    triaged
+        .suppressed
+        .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+    triaged.below_min_severity += below_min_severity;
     let out = open_output(report_args.output.as_deref())?;
     let finished = Finished {
         engine: &engine,
         stats: &stats,
-        triaged: setup.triage.apply(all),
+        triaged,
         root: Some(base),
         revision: None,
         streamed: false,
@@ -162,6 +192,44 @@ pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
     let outcome = finish(report_args, &setup, out, &finished);
     std::mem::forget(engine);
     outcome
+}
+
+/// The scan options that change findings, for the cache's key.
+fn scan_options(setup: &Setup) -> String {
+    format!(
+        "decode_depth={} max_file_size={} archives={:?}",
+        setup.decode_depth, setup.max_file_size, setup.archives
+    )
+}
+
+/// The setup a scan of the repository at `root` alone would run with, when it has a
+/// configuration or an ignore file of its own there (and `--no-config` is not given). Its rules
+/// and limits are not used: a warning names a file that changes them.
+fn own_setup(args: &ReportArgs, root: &Path, name: &str, rules_key: &str) -> Result<Option<Setup>> {
+    let has_own = [config::FILE_NAME, config::IGNORE_FILE_NAME]
+        .iter()
+        .any(|f| root.join(f).is_file());
+    if args.config.no_config || !has_own {
+        return Ok(None);
+    }
+    let (rules, own) = setup::prepare(args, &Place::repository(root))
+        .with_context(|| format!("in repository {name}"))?;
+    if findings_key(&rules, &scan_options(&own)) != rules_key {
+        eprintln!(
+            "leakhound: warning: {name}/{}: its rules and limits are not applied in a scan of \
+             many repositories (only its triage is); give them with --config",
+            config::FILE_NAME
+        );
+    }
+    Ok(Some(own))
+}
+
+/// Names a finding of repository `name` as the report of many repositories does: its path
+/// starts with the repository's name, and so its fingerprint is its own.
+fn in_repository(f: &mut crate::finding::Finding, name: &str) {
+    f.path = format!("{name}/{}", f.path);
+    f.fingerprint = fingerprint(&f.rule_id, &f.path, &f.secret);
+    f.repository = Some(name.to_string());
 }
 
 /// The repositories `file` lists, one per line (blank lines and `#` comments left out), named as
