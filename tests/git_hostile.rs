@@ -325,6 +325,30 @@ fn a_bare_repository_pushed_to_is_scanned() {
 }
 
 #[test]
+fn objects_borrowed_from_another_repository_are_read() {
+    // `git clone --shared` and `--reference` leave the clone's objects in the original's
+    // object store, named by objects/info/alternates; packed there, and loose.
+    let origin = Repo::new();
+    origin.write("old.env", &format!("T={}\n", token(60)));
+    origin.commit("packed");
+    origin.git(&["gc", "-q"]);
+    origin.write("new.env", &format!("T={}\n", token(61)));
+    origin.commit("loose");
+    let clone = Repo::empty();
+    let from = origin.path().to_str().unwrap();
+    let into = clone.path().join("c");
+    let into_arg = into.to_str().unwrap();
+    clone.git(&["clone", "-q", "--shared", from, into_arg]);
+    assert!(into.join(".git/objects/info/alternates").is_file());
+    let (_, theirs) = json_in(origin.path(), &["git"]);
+    let (code, ours) = json_in(&into, &["git"]);
+    assert_eq!(code, 1);
+    let paths = |f: &[Value]| f.iter().map(|f| f["path"].clone()).collect::<Vec<_>>();
+    assert_eq!(paths(&ours), paths(&theirs));
+    assert_eq!(ours.len(), 2, "{ours:?}");
+}
+
+#[test]
 fn a_linked_worktree_is_scanned_from_inside() {
     let repo = Repo::new();
     repo.write("README.md", "hi\n");

@@ -265,6 +265,19 @@ mod tests {
             reader.read(parent.unwrap()).is_ok(),
             "a reader goes on after a miss"
         );
+        // Objects of another repository that this one names as an alternate are gitoxide's
+        // to read too.
+        let other = tempfile::tempdir().unwrap();
+        let borrower = Repository::init(other.path()).unwrap();
+        let alternates = other.path().join(".git/objects/info/alternates");
+        let objects = dir.path().join(".git/objects");
+        std::fs::write(&alternates, format!("{}\n", objects.display())).unwrap();
+        let mut borrowed = ObjectStore::open(&borrower).reader();
+        assert_eq!(
+            borrowed.commit(parent.unwrap()).unwrap().message,
+            b"commit 1\n\nbody\n"
+        );
+        assert!(borrowed.slow.is_none(), "read through the alternate");
         // A tree is not a commit: libgit2 says so.
         let tree = git.find_commit(parent.unwrap()).unwrap().tree_id();
         assert!(reader.commit(tree).is_err());
