@@ -30,7 +30,7 @@ use crate::config;
 use crate::engine::{Engine, EngineOptions};
 use crate::finding::fingerprint;
 use crate::progress::Progress;
-use crate::scan::cache::{findings_key, HistoryCache};
+use crate::scan::cache::HistoryCache;
 use crate::scan::shard::Shard;
 use crate::scan::Stats;
 use crate::source::git::{self as git_source, CommitSelection};
@@ -67,7 +67,7 @@ pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
     } else {
         args.cache.clone().or_else(|| setup.history_cache.clone())
     };
-    let rules_key = findings_key(&rules, &scan_options(&setup));
+    let rules_key = setup.cache_key(&rules);
     let mut cache = match dir {
         Some(dir) => HistoryCache::open_shared(dir.as_path(), &rules_key).unwrap_or_else(|e| {
             eprintln!("leakhound: warning: {e}; scanning without it");
@@ -194,14 +194,6 @@ pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
     outcome
 }
 
-/// The scan options that change findings, for the cache's key.
-fn scan_options(setup: &Setup) -> String {
-    format!(
-        "decode_depth={} max_file_size={} archives={:?}",
-        setup.decode_depth, setup.max_file_size, setup.archives
-    )
-}
-
 /// The setup a scan of the repository at `root` alone would run with, when it has a
 /// configuration or an ignore file of its own there (and `--no-config` is not given). Its rules
 /// and limits are not used: a warning names a file that changes them.
@@ -214,7 +206,7 @@ fn own_setup(args: &ReportArgs, root: &Path, name: &str, rules_key: &str) -> Res
     }
     let (rules, own) = setup::prepare(args, &Place::repository(root))
         .with_context(|| format!("in repository {name}"))?;
-    if findings_key(&rules, &scan_options(&own)) != rules_key {
+    if own.cache_key(&rules) != rules_key {
         eprintln!(
             "leakhound: warning: {name}/{}: its rules and limits are not applied in a scan of \
              many repositories (only its triage is); give them with --config",

@@ -253,10 +253,12 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
         since: args.since.clone(),
         range: args.range.clone(),
     };
-    let cache = open_cache(args, &setup, &repo, &rules);
+    let cache_key = setup.cache_key(&rules);
+    let git_dir = repo.path().to_path_buf();
+    let open_cache = || open_cache(args, &setup, &git_dir, &cache_key);
     let progress = Progress::start(!report_args.quiet);
-    let (engine, listed) =
-        pipeline::engine_and_history(&repo, rules, &setup, &selection, &progress, cache.as_ref())?;
+    let (engine, listed, cache) =
+        pipeline::engine_and_history(&repo, rules, &setup, &selection, &progress, open_cache)?;
     let listed_commits = listed.commit_count();
     let shard = args.shard.map(|(index, count)| Shard { index, count });
     let (findings, mut stats) = pipeline::scan_history(
@@ -297,20 +299,14 @@ fn scan_history(args: &GitArgs) -> Result<Outcome> {
 fn open_cache(
     args: &GitArgs,
     setup: &setup::Setup,
-    repo: &git2::Repository,
-    rules: &crate::rules::RuleSet,
+    git_dir: &Path,
+    key: &str,
 ) -> Option<HistoryCache> {
     if args.no_cache {
         return None;
     }
     let dir = args.cache.clone().or_else(|| setup.history_cache.clone())?;
-    // Everything besides the rules that changes what a blob yields.
-    let options = format!(
-        "decode_depth={} max_file_size={} archives={:?}",
-        setup.decode_depth, setup.max_file_size, setup.archives
-    );
-    let key = crate::scan::cache::findings_key(rules, &options);
-    match HistoryCache::open(&dir, repo.path(), &key) {
+    match HistoryCache::open(&dir, git_dir, key) {
         Ok(cache) => Some(cache),
         Err(e) => {
             eprintln!("leakhound: warning: {e}; scanning without it");

@@ -72,17 +72,18 @@ impl Listed {
     }
 }
 
-/// Builds the engine for a history scan while the commits are selected (neither needs the
-/// other), then lists the history, scanning commit messages on the way.
+/// Builds the engine for a history scan and opens its scan cache (with `open_cache`) while the
+/// commits are selected (none of the three needs the others), then lists the history,
+/// scanning commit messages on the way. Returns the cache with the rest.
 pub fn engine_and_history(
     repo: &Repository,
     rules: RuleSet,
     setup: &Setup,
     selection: &CommitSelection,
     progress: &Progress,
-    cache: Option<&HistoryCache>,
-) -> Result<(Engine, Listed)> {
-    let (engine, selected) = std::thread::scope(|s| {
+    open_cache: impl FnOnce() -> Option<HistoryCache> + Send,
+) -> Result<(Engine, Listed, Option<HistoryCache>)> {
+    let (engine, selected, cache) = std::thread::scope(|s| {
         let engine = s.spawn(|| {
             let options = EngineOptions {
                 input_bytes: u64::MAX,
@@ -90,15 +91,19 @@ pub fn engine_and_history(
             };
             Engine::with_options(rules, options)
         });
+        let cache = s.spawn(open_cache);
         let selected = git_source::select_commits(repo, selection);
         let engine = engine
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (engine, selected)
+        let cache = cache
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (engine, selected, cache)
     });
     let engine = engine?;
-    let listed = list_selected(repo, &engine, selected?, progress, cache);
-    Ok((engine, listed))
+    let listed = list_selected(repo, &engine, selected?, progress, cache.as_ref());
+    Ok((engine, listed, cache))
 }
 
 /// Lists the commits of `selection` and the blobs they introduce, scanning commit messages with

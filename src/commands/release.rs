@@ -39,8 +39,8 @@ pub fn release(args: &ReleaseArgs) -> Result<Outcome> {
         range: None,
     };
     let (engine, history, history_stats) = if has_head {
-        let (engine, listed) =
-            pipeline::engine_and_history(&repo, rules, &setup, &selection, &progress, None)?;
+        let (engine, listed, _) =
+            pipeline::engine_and_history(&repo, rules, &setup, &selection, &progress, || None)?;
         let (found, stats) =
             pipeline::scan_history(&engine, &repo, listed, &setup, &progress, None, None);
         (engine, found, stats)

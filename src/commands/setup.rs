@@ -71,6 +71,16 @@ pub struct Setup {
 }
 
 impl Setup {
+    /// What the scan cache's findings are valid for: the rules, and everything besides them
+    /// that changes what a blob yields.
+    pub fn cache_key(&self, rules: &RuleSet) -> String {
+        let options = format!(
+            "decode_depth={} max_file_size={} archives={:?}",
+            self.decode_depth, self.max_file_size, self.archives
+        );
+        crate::scan::cache::findings_key(rules, &options)
+    }
+
     /// The suppressed findings a report lists: those allowed inline always (a marker in a file
     /// is a decision anyone can make, so reports say where), every one when asked.
     pub fn listed_suppressed(&self, triaged: &Triaged) -> Vec<Suppressed> {
