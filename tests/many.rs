@@ -34,6 +34,15 @@ fn organisation(org: &Path) {
     git(&org.join("team/empty"), &["init", "-q"]);
 }
 
+/// A temporary directory holding `org/`, made by [`organisation`].
+fn new_organisation() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let org = dir.path().join("org");
+    std::fs::create_dir(&org).expect("mkdir");
+    organisation(&org);
+    (dir, org)
+}
+
 fn without_elapsed(mut report: serde_json::Value) -> serde_json::Value {
     if let Some(s) = report["summary"].as_object_mut() {
         s.remove("elapsed_ms");
@@ -47,10 +56,7 @@ fn json(text: &str) -> serde_json::Value {
 
 #[test]
 fn shards_merged_are_the_single_run() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let org = dir.path().join("org");
-    std::fs::create_dir(&org).expect("mkdir");
-    organisation(&org);
+    let (_dir, org) = new_organisation();
     // One repository's own triage, whose suppressions the shards must count as the whole does.
     let accepted: String = fingerprints_alone(&org.join("service-2"))
         .iter()
@@ -78,10 +84,7 @@ fn shards_merged_are_the_single_run() {
 
 #[test]
 fn a_listed_repository_that_cannot_be_opened_is_a_skip() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let org = dir.path().join("org");
-    std::fs::create_dir(&org).expect("mkdir");
-    organisation(&org);
+    let (dir, org) = new_organisation();
     let list = dir.path().join("repos.txt");
     std::fs::write(
         &list,
@@ -237,10 +240,7 @@ fn fingerprints_alone(repo: &Path) -> Vec<String> {
 
 #[test]
 fn each_repository_keeps_its_own_triage() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let org = dir.path().join("org");
-    std::fs::create_dir(&org).expect("mkdir");
-    organisation(&org);
+    let (_dir, org) = new_organisation();
     // service-0's team accepted its findings with `leakhound ignore`, as a scan of it alone
     // names them; service-2's allowlist covers settings.env.
     let accepted = fingerprints_alone(&org.join("service-0"));
