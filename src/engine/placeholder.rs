@@ -180,7 +180,11 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     {
         return true;
     }
-    if is_shell_variable(lower) || is_wrapped(lower) || has_format_slot(lower) {
+    if is_shell_variable(lower)
+        || is_wrapped(lower)
+        || has_format_slot(lower)
+        || is_named_slot(lower)
+    {
         return true;
     }
     if placeholder_words().is_match(lower) {
@@ -250,6 +254,20 @@ fn has_format_slot(s: &[u8]) -> bool {
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         matches!(rest.get(digits), Some(b'}')) || (digits == 0 && rest.first() == Some(&b':'))
     })
+}
+
+/// A value that is one named slot of a format string or f-string: `{password}`,
+/// `{body[:18]}`, `{cfg['db']}`, `{pw!r}` (Python, C#, Rust): the real value is filled in at
+/// run time. Only a whole value counts, so a password with `{word}` inside is still reported.
+fn is_named_slot(s: &[u8]) -> bool {
+    const EXPRESSION: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_.[]:'\"!->^+ ";
+    match s {
+        [b'{', first, inner @ .., b'}'] => {
+            (first.is_ascii_lowercase() || *first == b'_')
+                && inner.iter().all(|b| EXPRESSION.contains(b))
+        }
+        _ => false,
+    }
 }
 
 /// `$DB_PASSWORD`, `$password`.
@@ -432,6 +450,10 @@ mod tests {
             "Zq{}x!Vr8{}",
             "s3cr3t{0}",
             "Pw{:>8}x",
+            "{body[:18]}",
+            "{password}",
+            "{cfg['db']}",
+            "{pw!r}",
             "***",
             "abcd1234defg5678",
             "1234ABCD5678efgh",
@@ -457,6 +479,8 @@ mod tests {
             "private",
             "a{b}c{d}e9",
             "Kx{7Q!m2z",
+            "{Xk9#mQ2$vL}",
+            "pre{fix}Q7!x",
             "ghp_R4nd0mB0dyW1thD1g1tsAndL3tters0123",
             "Tq8Wm3Zx6Lp2Vr",
             "0x123pK5_VBqv.UQ3kJ4123_",
