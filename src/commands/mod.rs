@@ -33,6 +33,7 @@ use crate::scan::{self, Stats};
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection};
 use crate::source::git_history::BlobReader;
+use crate::source::objects::ObjectStore;
 use crate::source::staged;
 use crate::source::SkipReason;
 use crate::summary;
@@ -332,7 +333,8 @@ fn scan_staged(path: &Path, report_args: &ReportArgs) -> Result<Outcome> {
         &Place::repository(&git_source::root_dir(&repo)),
     )?;
     let changes = staged::staged_changes(&repo)?;
-    let reader = BlobReader::new(&repo, setup.max_file_size);
+    // The hook reads a few blobs: libgit2 alone, with nothing more to open.
+    let reader = BlobReader::new(ObjectStore::libgit2_only(&repo), setup.max_file_size);
     // The hook's input is usually a few kilobytes: pick the engine that is quickest to build.
     let staged_bytes: u64 = reader
         .with_odb(|odb| {

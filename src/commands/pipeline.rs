@@ -18,6 +18,7 @@ use crate::scan::{self, FileOptions, OnFile, Stats};
 use crate::source::fs::{self as fs_source, WalkOptions};
 use crate::source::git::{self as git_source, CommitSelection, SelectedCommits};
 use crate::source::git_history::{self, BlobReader, History, OnCommit};
+use crate::source::objects::ObjectStore;
 use crate::source::{SkipReason, Skipped};
 
 /// Walks `paths` and scans each file as the walk finds it (`on_file` sees each file's
@@ -60,6 +61,8 @@ pub fn scan_tree(
 /// The commits of `selection` and the blobs they introduce, what their messages and their tags'
 /// messages hold, and what could not be listed.
 pub struct Listed {
+    /// The store the history was read from, and its blobs are.
+    objects: ObjectStore,
     skipped: Vec<Skipped>,
     history: History,
     messages: Messages,
@@ -133,8 +136,10 @@ fn list_selected(
         message: &|index, id, message| commit_messages.scan(index, id, message),
     };
     let memory = cache.map(|c| c as &dyn git_history::CommitMemory);
-    let history = git_history::enumerate(repo, selected.commits, &on_commit, memory);
+    let objects = ObjectStore::open(repo);
+    let history = git_history::enumerate(&objects, selected.commits, &on_commit, memory);
     Listed {
+        objects,
         skipped: selected.skipped,
         history,
         messages: Messages {
@@ -155,7 +160,7 @@ pub fn scan_history(
     cache: Option<&HistoryCache>,
     shard: Option<Shard>,
 ) -> (Vec<Finding>, Stats) {
-    let reader = BlobReader::new(repo, setup.max_file_size);
+    let reader = BlobReader::new(listed.objects, setup.max_file_size);
     let (findings, mut stats) = scan::history::scan_history(
         engine,
         repo,

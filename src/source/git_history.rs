@@ -16,16 +16,14 @@
 //! own reader.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use git2::{ErrorCode, Odb, OdbObject, Oid, Repository};
-
-use super::objects::{ObjectReader, ObjectStore};
 use rayon::prelude::*;
 
+use super::objects::{ObjectReader, ObjectStore};
 use super::{SkipReason, Skipped};
 
 /// Where a blob was first seen at one path: indexes into [`History::paths`] and
@@ -98,13 +96,12 @@ pub type OnMessage<'a> = dyn Fn(u32, Oid, &[u8]) -> bool + Sync + 'a;
 /// shards walked in parallel (each with its own object reader, newest commit first), and the
 /// shards' results are merged keeping the earliest commit for each blob and path.
 pub fn enumerate(
-    repo: &Repository,
+    store: &ObjectStore,
     commits: Vec<Oid>,
     on_commit: &OnCommit<'_>,
     memory: Option<&dyn CommitMemory>,
 ) -> History {
     let selected: HashSet<Oid> = commits.iter().copied().collect();
-    let store = ObjectStore::open(repo);
     let done = AtomicUsize::new(0);
     let shard_len = (commits.len() / (rayon::current_num_threads() * 8)).max(256);
     let shards: Vec<Shard> = commits
@@ -428,10 +425,11 @@ impl<'r> TreeWalker<'r> {
             .iter()
             .filter_map(|&p| self.tree(p, prefix))
             .collect();
-        let (entries, first_parent_entries) = match entries_to_compare(&raw, parent_raws.first()) {
-            Ok(parsed) => parsed,
-            Err(error) => return self.corrupt_tree(prefix, tree, error),
-        };
+        let (entries, first_parent_entries) =
+            match entries_to_compare(&raw, parent_raws.first().map(|p| p.as_slice())) {
+                Ok(parsed) => parsed,
+                Err(error) => return self.corrupt_tree(prefix, tree, error),
+            };
         // A damaged parent tree counts as empty: more is scanned, nothing is missed.
         let parent_entries: Vec<Vec<Entry<'_>>> = first_parent_entries
             .into_iter()
@@ -503,7 +501,7 @@ impl<'r> TreeWalker<'r> {
 /// both are parsed to their ends.
 fn entries_to_compare<'t>(
     tree: &'t [u8],
-    first_parent: Option<&'t Rc<Vec<u8>>>,
+    first_parent: Option<&'t [u8]>,
 ) -> Result<(Vec<Entry<'t>>, Option<Vec<Entry<'t>>>), String> {
     let Some(parent) = first_parent else {
         return Ok((parse_tree(tree)?, None));
@@ -663,13 +661,19 @@ pub fn read_blob<'o>(
 ) -> Result<OdbObject<'o>, SkipReason> {
     let fail = |e: git2::Error| object_skip(String::new(), &id.to_string(), &e).reason;
     let (size, _) = odb.read_header(id).map_err(fail)?;
-    if size as u64 > max_size {
+    within_limit(size as u64, max_size)?;
+    odb.read(id).map_err(fail)
+}
+
+/// A blob of `size` bytes is read only up to `max_size`.
+fn within_limit(size: u64, max_size: u64) -> Result<(), SkipReason> {
+    if size > max_size {
         return Err(SkipReason::TooLarge {
-            size: size as u64,
+            size,
             limit: max_size,
         });
     }
-    odb.read(id).map_err(fail)
+    Ok(())
 }
 
 /// A skip for an object that could not be read: missing, or damaged.
@@ -696,7 +700,6 @@ pub fn object_skip(path: String, object: &str, e: &git2::Error) -> Skipped {
 
 /// Reads blobs from many threads: a pool of object readers, one lent to each reader at a time.
 pub struct BlobReader {
-    git_dir: PathBuf,
     store: ObjectStore,
     readers: Mutex<Vec<ObjectReader>>,
     /// libgit2's handles, for [`BlobReader::with_odb`].
@@ -705,11 +708,10 @@ pub struct BlobReader {
 }
 
 impl BlobReader {
-    /// A reader for the objects of `repo`, skipping blobs larger than `max_size` bytes.
-    pub fn new(repo: &Repository, max_size: u64) -> BlobReader {
+    /// A reader for the objects of `store`, skipping blobs larger than `max_size` bytes.
+    pub fn new(store: ObjectStore, max_size: u64) -> BlobReader {
         BlobReader {
-            git_dir: repo.path().to_path_buf(),
-            store: ObjectStore::open(repo),
+            store,
             readers: Mutex::new(Vec::new()),
             pool: Mutex::new(Vec::new()),
             max_size,
@@ -727,14 +729,11 @@ impl BlobReader {
         let taken = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let mut reader = taken.unwrap_or_else(|| self.store.reader());
         let fail = |e: git2::Error| object_skip(String::new(), &id.to_string(), &e).reason;
-        let result = match reader.size(id) {
-            Err(e) => Err(fail(e)),
-            Ok(size) if size > self.max_size => Err(SkipReason::TooLarge {
-                size,
-                limit: self.max_size,
-            }),
-            Ok(_) => reader.read(id).map(f).map_err(fail),
-        };
+        let result = reader
+            .size(id)
+            .map_err(fail)
+            .and_then(|size| within_limit(size, self.max_size))
+            .and_then(|()| reader.read(id).map(f).map_err(fail));
         reader.release_large_buffer();
         self.readers
             .lock()
@@ -761,7 +760,7 @@ impl BlobReader {
         if let Some(repo) = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(repo);
         }
-        super::git::open_git_dir(&self.git_dir).map_err(|e| SkipReason::Unreadable {
+        super::git::open_git_dir(self.store.git_dir()).map_err(|e| SkipReason::Unreadable {
             error: format!("cannot open the repository: {}", e.message()),
         })
     }

@@ -65,6 +65,20 @@ impl ObjectStore {
         }
     }
 
+    /// The store of `repo` read through libgit2 alone, for a scan that reads a few objects
+    /// (the staged files): nothing is opened until an object is read.
+    pub fn libgit2_only(repo: &Repository) -> ObjectStore {
+        ObjectStore {
+            fast: None,
+            git_dir: Arc::from(repo.path()),
+        }
+    }
+
+    /// The repository's git directory.
+    pub fn git_dir(&self) -> &Path {
+        &self.git_dir
+    }
+
     /// A reader for one thread.
     pub fn reader(&self) -> ObjectReader {
         let fast = self.fast.as_ref().map(|store| {
