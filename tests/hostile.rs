@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{run, token, validate_sarif};
+use common::{report_paths, run, token, validate_sarif};
 
 fn json_report(dir: &Path, args: &[&str]) -> (i32, serde_json::Value, String) {
     let mut full = vec!["scan", "--no-config", "--format", "json-report"];
@@ -71,12 +71,7 @@ fn file_names_cannot_drive_the_terminal() {
 
     // JSON keeps the names as they are (escaped by JSON itself); SARIF stays valid.
     let (_, report, _) = json_report(dir.path(), &["."]);
-    let paths: Vec<&str> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter_map(|f| f["path"].as_str())
-        .collect();
+    let paths = report_paths(&report);
     assert!(paths.contains(&"new\nline.env"), "{paths:?}");
     assert!(paths.contains(&"\x1b[2J\x1b]0;owned\x07.env"), "{paths:?}");
     assert_eq!(paths.len(), 5, "{paths:?}");
@@ -249,12 +244,7 @@ fn deep_and_wide_trees_are_scanned_whole() {
     .expect("write");
     let (code, report, err) = json_report(root, &["."]);
     assert_eq!(code, 1, "{err}");
-    let paths: Vec<&str> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter_map(|f| f["path"].as_str())
-        .collect();
+    let paths = report_paths(&report);
     assert_eq!(paths.len(), 2, "{paths:?}");
     assert!(
         paths.iter().any(|p| p.ends_with("/d/bottom.env")),

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{git, run, token};
+use common::{git, report_paths, run, token};
 
 /// Eight repositories under `org/`: working trees, a fork (a clone), a bare one, one nested a
 /// level down, one empty; most with secrets in their history.
@@ -103,12 +103,7 @@ fn a_listed_repository_that_cannot_be_opened_is_a_skip() {
     assert_eq!(skipped.len(), 1, "{skipped:?}");
     assert_eq!(skipped[0]["path"], "not-a-repo");
     assert_eq!(skipped[0]["reason"], "unreadable");
-    let paths: Vec<&str> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter_map(|f| f["path"].as_str())
-        .collect();
+    let paths = report_paths(&report);
     assert!(paths
         .iter()
         .all(|p| p.starts_with("service-2/") || p.starts_with("mirror-1.git/")));
@@ -253,6 +248,12 @@ fn each_repository_keeps_its_own_triage() {
     std::fs::write(
         org.join("service-2/.leakhound.toml"),
         "[[allowlist]]\ndescription = \"throwaway tokens\"\npaths = [\"settings.env\"]\n",
+    )
+    .expect("write");
+    // The organisation's own file re-rates a rule: that is not the repositories' doing.
+    std::fs::write(
+        org.join(".leakhound.toml"),
+        "[severity]\ngeneric-password = \"low\"\n",
     )
     .expect("write");
 

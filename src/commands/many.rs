@@ -8,8 +8,9 @@
 //! own fingerprints (so what its team accepted with `leakhound git .` stays accepted here);
 //! what remains is triaged by the configuration where the scan starts. Rules and limits a
 //! repository's file sets are not applied, and a warning says so (`--config` sets them for
-//! all); `--no-config` reads no repository's file. Commits and blobs are named by their ids in every repository, so the scan cache
-//! (on disk with `--cache`, else in memory for the run) lets forks share what they have in
+//! all); `--no-config` reads no repository's file. Commits and blobs are named by their ids in
+//! every repository, so the scan cache (on disk with `--cache`, else in memory for the run)
+//! lets forks share what they have in
 //! common: a commit walked in one is not walked in the next, a blob scanned clean is not read
 //! again. Each finding's path starts with its repository's name, which its `repository` field
 //! also carries; fingerprints include it, so forks are triaged apart. A repository that cannot
@@ -98,12 +99,7 @@ pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
         // A configuration that cannot be read is an error, as in a scan of the repository
         // alone: the scan stops (`--no-config` goes on without any).
         let own = match &repo {
-            Ok(repo) => own_setup(
-                report_args,
-                &git_source::root_dir(repo),
-                &listed.name,
-                &rules_key,
-            )?,
+            Ok(repo) => own_setup(report_args, &git_source::root_dir(repo), &listed.name)?,
             Err(_) => None,
         };
         let scanned = repo.and_then(|repo| {
@@ -196,17 +192,24 @@ pub fn scan_many(args: &GitArgs) -> Result<Outcome> {
 
 /// The setup a scan of the repository at `root` alone would run with, when it has a
 /// configuration or an ignore file of its own there (and `--no-config` is not given). Its rules
-/// and limits are not used: a warning names a file that changes them.
-fn own_setup(args: &ReportArgs, root: &Path, name: &str, rules_key: &str) -> Result<Option<Setup>> {
+/// and limits are not used: a warning names a file of its own that sets them.
+fn own_setup(args: &ReportArgs, root: &Path, name: &str) -> Result<Option<Setup>> {
     let has_own = [config::FILE_NAME, config::IGNORE_FILE_NAME]
         .iter()
         .any(|f| root.join(f).is_file());
     if args.config.no_config || !has_own {
         return Ok(None);
     }
-    let (rules, own) = setup::prepare(args, &Place::repository(root))
-        .with_context(|| format!("in repository {name}"))?;
-    if own.cache_key(&rules) != rules_key {
+    let place = Place::repository(root);
+    let (_, own) = setup::prepare(args, &place).with_context(|| format!("in repository {name}"))?;
+    let own_file = config::Sources {
+        discovered: config::discover(&place.dirs),
+        ..config::Sources::default()
+    };
+    let sets_rules = config::Config::load(&own_file, root)
+        .with_context(|| format!("in repository {name}"))?
+        .discovered_changes_findings();
+    if sets_rules {
         eprintln!(
             "leakhound: warning: {name}/{}: its rules and limits are not applied in a scan of \
              many repositories (only its triage is); give them with --config",

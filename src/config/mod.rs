@@ -281,6 +281,23 @@ impl Config {
         })?
     }
 
+    /// Whether a discovered file (not `--config` or `LEAKHOUND_CONFIG`) adds, disables or
+    /// re-rates rules, or sets a limit that changes what a scan finds.
+    pub fn discovered_changes_findings(&self) -> bool {
+        self.layers.iter().filter(|l| l.discovered).any(|l| {
+            let (f, s) = (&l.file, &l.file.scan);
+            !f.rules.is_empty()
+                || !f.services.is_empty()
+                || !f.disabled_rules.is_empty()
+                || !f.severity.is_empty()
+                || s.max_file_size.is_some()
+                || s.decode_depth.is_some()
+                || s.archives.is_some()
+                || s.max_archive_depth.is_some()
+                || s.max_archive_bytes.is_some()
+        })
+    }
+
     /// `max_file_size`, if a configuration sets it.
     pub fn max_file_size(&self) -> Option<u64> {
         self.last(|f| f.scan.max_file_size.as_ref().and_then(|s| size_of(s).ok()))

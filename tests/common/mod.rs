@@ -12,6 +12,17 @@ use tempfile::TempDir;
 #[allow(dead_code)]
 pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
+/// The paths of a `json-report`'s findings, in report order.
+#[allow(dead_code)]
+pub fn report_paths(report: &serde_json::Value) -> Vec<&str> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect()
+}
+
 /// Runs the shared corpus generator (`../shared/corpus/gen_corpus.py`) with `args` to write a
 /// corpus at `out`, its ground truth at `out.truth.jsonl`. `None`, with a message naming
 /// `what` is skipped, where the generator or `python3` is missing or fails.
